@@ -27,6 +27,16 @@ LmMessage *lm_message_parse (const char *data,
                              gsize       max_bytes,
                              GError    **error);
 
+/* The same, and *id (when not NULL) receives a copy of the request's "id",
+ * or NULL: set whenever the frame is a JSON object with a valid "id", even
+ * when parsing then fails on "type", so that the error can echo it. Free
+ * it with json_node_unref(). */
+LmMessage *lm_message_parse_with_id (const char *data,
+                                     gsize       len,
+                                     gsize       max_bytes,
+                                     JsonNode  **id,
+                                     GError    **error);
+
 /* Checks the message against the schema of its type: known type, the
  * sender's role allowed (pass LM_ROLE_ANY to skip that check), every
  * required member present with the right JSON type, strings within their

@@ -94,6 +94,7 @@ lms_conn_on_message (LmsConn *conn, GBytes *bytes)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (LmMessage) msg = NULL;
+  g_autoptr (JsonNode) id = NULL;
   gsize len;
   const char *data = g_bytes_get_data (bytes, &len);
 
@@ -102,10 +103,10 @@ lms_conn_on_message (LmsConn *conn, GBytes *bytes)
       refuse_flood (conn);
       return;
     }
-  msg = lm_message_parse (data, len, conn->hub->options->max_message_bytes, &error);
+  msg = lm_message_parse_with_id (data, len, conn->hub->options->max_message_bytes, &id, &error);
   if (!msg)
     {
-      lms_conn_send_error (conn, NULL, error);
+      lms_conn_send_error (conn, id, error);
       return;
     }
   lms_handlers_dispatch (conn, msg);

@@ -67,11 +67,11 @@ serve (LmsOptions *options)
   if (!options->tls_cert)
     g_printerr ("lastmile-signaling: serving plain http and ws (no --tls-cert given): "
                 "use TLS anywhere but a test bench\n");
-  g_print ("lastmile-signaling: listening on %s\n", server->url);
-  fflush (stdout);
-
+  /* Signals first: whoever reads the line below may stop us at once. */
   sigint = g_unix_signal_add (SIGINT, on_signal, loop);
   sigterm = g_unix_signal_add (SIGTERM, on_signal, loop);
+  g_print ("lastmile-signaling: listening on %s\n", server->url);
+  fflush (stdout);
   g_main_loop_run (loop);
   g_source_remove (sigint);
   g_source_remove (sigterm);
