@@ -81,10 +81,22 @@ static const LmFieldSchema session_description_fields[] = {
   END
 };
 
+static const char *const media_kinds[] = { "audio", "video", NULL };
+
+static const LmFieldSchema stream_fields[] = {
+  STRING ("mid", REQ, 1, 64),
+  ENUM ("kind", REQ, media_kinds),
+  STRING ("peer", REQ, 1, REF_MAX),
+  END
+};
+
+static const LmFieldSchema stream_entry = OBJECT ("", REQ, stream_fields);
+
 static const LmFieldSchema sdp_fields[] = {
   CONSULTATION,
   STRING ("to", REQ, 1, REF_MAX),
   OBJECT ("sdp", REQ, session_description_fields),
+  ARRAY ("streams", OPT, &stream_entry),
   END
 };
 
@@ -110,6 +122,9 @@ static const LmFieldSchema consult_end_fields[] = {
 
 static const LmFieldSchema stats_fields[] = {
   CONSULTATION,
+  STRING ("leg", OPT, 1, REF_MAX),
+  NUMBER ("packets_sent", OPT, 0, NO_MAX),
+  NUMBER ("packets_received", OPT, 0, NO_MAX),
   NUMBER ("rtt_ms", OPT, 0, NO_MAX),
   NUMBER ("loss_pct", OPT, 0, 100),
   NUMBER ("bitrate_kbps", OPT, 0, NO_MAX),
@@ -118,6 +133,32 @@ static const LmFieldSchema stats_fields[] = {
   NUMBER ("bytes_received", OPT, 0, NO_MAX),
   ENUM ("local_candidate_type", OPT, candidate_types),
   ENUM ("remote_candidate_type", OPT, candidate_types),
+  END
+};
+
+static const LmFieldSchema relay_register_fields[] = {
+  INT ("max_consultations", OPT, 1, 100000),
+  INT ("max_participants", OPT, 2, 16),
+  END
+};
+
+static const LmFieldSchema consult_invite_fields[] = {
+  CONSULTATION,
+  NAME ("doctor", REQ, 1, 64),
+  END
+};
+
+static const LmFieldSchema consult_record_fields[] = {
+  CONSULTATION,
+  BOOL ("consent", REQ),
+  END
+};
+
+static const LmFieldSchema relay_recording_fields[] = {
+  CONSULTATION,
+  STRING ("path", REQ, 1, 4096),
+  NUMBER ("bytes", REQ, 0, NO_MAX),
+  NUMBER ("duration_s", REQ, 0, NO_MAX),
   END
 };
 
@@ -199,6 +240,7 @@ static const LmFieldSchema member_entry = OBJECT ("", REQ, member_fields);
 static const LmFieldSchema media_fields[] = {
   STRING ("mode", REQ, 1, 0),
   BOOL ("offer", REQ),
+  STRING ("relay", OPT, 1, 0),
   END
 };
 
@@ -230,6 +272,32 @@ static const LmFieldSchema peer_back_fields[] = {
   END
 };
 
+static const LmFieldSchema relay_open_fields[] = {
+  CONSULTATION,
+  ARRAY ("peers", REQ, &member_entry),
+  BOOL ("record", REQ),
+  END
+};
+
+static const LmFieldSchema peer_member_fields[] = {
+  CONSULTATION,
+  OBJECT ("peer", REQ, member_fields),
+  END
+};
+
+static const LmFieldSchema relay_record_fields[] = {
+  CONSULTATION,
+  BOOL ("record", REQ),
+  END
+};
+
+static const LmFieldSchema consult_invited_fields[] = {
+  CONSULTATION,
+  STRING ("by", REQ, 1, 0),
+  STRING ("clinic", REQ, 1, 0),
+  END
+};
+
 static const LmMessageSchema messages[] = {
   { "hello", LM_ROLE_ANY, hello_fields },
   { "ping", LM_ROLE_ANY, no_fields },
@@ -241,6 +309,11 @@ static const LmMessageSchema messages[] = {
   { "ice", MEMBERS, ice_fields },
   { "consult.end", MEMBERS, consult_end_fields },
   { "stats", MEMBERS, stats_fields },
+  { "relay.register", LM_ROLE_RELAY, relay_register_fields },
+  { "consult.invite", LM_ROLE_DOCTOR, consult_invite_fields },
+  { "consult.leave", LM_ROLE_DOCTOR, consultation_only_fields },
+  { "consult.record", LM_ROLE_CLINIC, consult_record_fields },
+  { "relay.recording", LM_ROLE_RELAY, relay_recording_fields },
 
   { "welcome", LM_ROLE_NONE, welcome_fields },
   { "error", LM_ROLE_NONE, error_fields },
@@ -253,6 +326,13 @@ static const LmMessageSchema messages[] = {
   { "consult.ended", LM_ROLE_NONE, consult_ended_fields },
   { "peer.away", LM_ROLE_NONE, peer_away_fields },
   { "peer.back", LM_ROLE_NONE, peer_back_fields },
+  { "relay.open", LM_ROLE_NONE, relay_open_fields },
+  { "relay.join", LM_ROLE_NONE, peer_member_fields },
+  { "relay.leave", LM_ROLE_NONE, peer_back_fields },
+  { "relay.record", LM_ROLE_NONE, relay_record_fields },
+  { "consult.invited", LM_ROLE_NONE, consult_invited_fields },
+  { "peer.joined", LM_ROLE_NONE, peer_member_fields },
+  { "peer.left", LM_ROLE_NONE, peer_back_fields },
 };
 
 const LmMessageSchema *

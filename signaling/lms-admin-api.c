@@ -69,7 +69,7 @@ parse_query (GHashTable *params, LmsQuery *query, GError **error)
 {
   static const char *const known[] = { "status", "clinic", "doctor", "since", "until", "limit" };
   static const char *const statuses[] = {
-    "waiting", "active", "completed", "cancelled", "disconnected", NULL
+    "waiting", "active", "completed", "cancelled", "disconnected", "failed", NULL
   };
   const char *get[G_N_ELEMENTS (known)] = { NULL };
   GHashTableIter iter;
@@ -92,7 +92,7 @@ parse_query (GHashTable *params, LmsQuery *query, GError **error)
   if (query->status && !g_strv_contains (statuses, query->status))
     {
       g_set_error (error, LM_ERROR, LM_ERROR_BAD_REQUEST,
-                   "'status' must be one of waiting, active, completed, cancelled, disconnected");
+                   "'status' must be one of waiting, active, completed, cancelled, disconnected, failed");
       return FALSE;
     }
   if (!parse_time ("since", get[3], &query->since_ms, error) ||

@@ -2,6 +2,8 @@
 /* Copyright 2026 The lastmile developers */
 #include "lms-hub.h"
 
+#include <math.h>
+
 #include "lm-error.h"
 
 static const char *const status_names[] = {
@@ -10,6 +12,7 @@ static const char *const status_names[] = {
   [LMS_STATUS_COMPLETED] = "completed",
   [LMS_STATUS_CANCELLED] = "cancelled",
   [LMS_STATUS_DISCONNECTED] = "disconnected",
+  [LMS_STATUS_FAILED] = "failed",
 };
 
 static const char *const urgency_names[] = {
@@ -34,6 +37,15 @@ const char *
 lms_status_to_string (LmsStatus status)
 {
   return status_names[status];
+}
+
+LmsStatus
+lms_status_for_end_reason (const char *reason)
+{
+  if (g_str_has_prefix (reason, "bad_") || g_str_has_suffix (reason, "_failed") ||
+      g_str_has_suffix (reason, "_error"))
+    return LMS_STATUS_FAILED;
+  return LMS_STATUS_COMPLETED;
 }
 
 const char *
@@ -84,6 +96,7 @@ lms_consultation_new (LmsHub *hub, LmsSession *clinic, LmsUrgency urgency,
   c->offered_to = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   c->quality = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, member_quality_free);
   c->last_position = 0;
+  c->invited = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_ptr_array_add (c->members, clinic);
   return c;
 }
@@ -100,6 +113,8 @@ lms_consultation_free (LmsConsultation *c)
   g_free (c->doctor_name);
   g_free (c->media_mode);
   g_free (c->end_reason);
+  g_free (c->relay_name);
+  g_hash_table_unref (c->invited);
   g_ptr_array_unref (c->members);
   g_hash_table_unref (c->offered_to);
   g_hash_table_unref (c->quality);
@@ -110,6 +125,40 @@ gboolean
 lms_consultation_has_member (LmsConsultation *c, LmsSession *session)
 {
   return g_ptr_array_find (c->members, session, NULL);
+}
+
+LmsSession *
+lms_consultation_find_target (LmsConsultation *c, LmsSession *sender, const char *peer)
+{
+  LmsSession *target = lms_consultation_find_member (c, peer);
+
+  if (!target && c->relay && g_strcmp0 (c->relay->peer, peer) == 0)
+    target = c->relay;
+  return target == sender ? NULL : target;
+}
+
+void
+lms_consultation_send_start (LmsConsultation *c, LmsSession *member, JsonNode *id,
+                             gboolean resumed)
+{
+  g_autoptr (JsonObject) start = lm_message_new ("consult.start", id);
+  JsonObject *media = json_object_new ();
+
+  json_object_set_string_member (start, "consultation", c->id);
+  json_object_set_array_member (start, "peers", lms_consultation_peers_json (c));
+  json_object_set_string_member (media, "mode", c->media_mode);
+  if (c->relay)
+    {
+      /* The relay offers to every member. */
+      json_object_set_string_member (media, "relay", c->relay->peer);
+      json_object_set_boolean_member (media, "offer", FALSE);
+    }
+  else
+    json_object_set_boolean_member (media, "offer", member->account->role == LM_ROLE_CLINIC);
+  json_object_set_object_member (start, "media", media);
+  if (resumed)
+    json_object_set_boolean_member (start, "resumed", TRUE);
+  lms_session_send (member, start);
 }
 
 LmsSession *
@@ -159,7 +208,8 @@ lms_consultation_quality_json (LmsConsultation *c)
       json_object_set_int_member (member, "samples", q->samples);
       for (guint i = 0; i < G_N_ELEMENTS (quality_figures); i++)
         if (q->count[i] > 0)
-          json_object_set_double_member (member, quality_figures[i], q->sum[i] / q->count[i]);
+          json_object_set_double_member (member, quality_figures[i],
+                                         round (q->sum[i] / q->count[i] * 100) / 100);
         else
           json_object_set_null_member (member, quality_figures[i]);
       json_object_set_string_member (member, "local_candidate_type", q->local_candidate_type);
@@ -184,16 +234,15 @@ lms_consultation_save (LmsHub *hub, LmsConsultation *c, GError **error)
     .status = lms_status_to_string (c->status),
     .end_reason = c->end_reason,
     .media_mode = c->media_mode,
+    .relay = c->relay_name,
     .requested_ms = c->requested_ms,
     .started_ms = c->started_ms,
     .ended_ms = c->ended_ms,
   };
 
-  if (json_object_get_size (quality) > 0)
-    {
-      g_autoptr (JsonNode) node = json_node_init_object (json_node_alloc (), quality);
-      quality_json = json_to_string (node, FALSE);
-    }
+  g_autoptr (JsonNode) node = json_node_init_object (json_node_alloc (), quality);
+
+  quality_json = json_to_string (node, FALSE);
   row.quality_json = quality_json;
   return lms_db_consultation_save (hub->db, &row, error);
 }
@@ -204,11 +253,22 @@ void
 lms_consultation_add_stats (LmsHub *hub, LmsConsultation *c, LmsSession *member,
                             const LmMessage *msg)
 {
-  const char *name = member->account->name;
-  LmsMemberQuality *q = g_hash_table_lookup (c->quality, name);
+  g_autofree char *name = g_strdup (member->account->name);
+  const char *leg = lm_message_get_string (msg, "leg");
+  LmsMemberQuality *q;
   gint64 now = g_get_monotonic_time ();
   const char *type;
 
+  /* A relay reports each member's leg; its figures are kept apart from
+   * what the members say of themselves. */
+  if (member == c->relay && leg)
+    {
+      LmsSession *leg_member = lms_consultation_find_member (c, leg);
+
+      g_free (name);
+      name = g_strconcat ("relay:", leg_member ? leg_member->account->name : leg, NULL);
+    }
+  q = g_hash_table_lookup (c->quality, name);
   if (!q)
     {
       q = g_new0 (LmsMemberQuality, 1);
@@ -289,6 +349,16 @@ lms_consultation_end (LmsHub *hub, LmsConsultation *c, LmsStatus status,
       json_object_set_string_member (ended, "by", by_peer);
       lms_session_send (member, ended);
       member->consultation = NULL;
+    }
+  if (c->relay)
+    {
+      g_autoptr (JsonObject) ended = lm_message_new ("consult.ended", NULL);
+
+      json_object_set_string_member (ended, "consultation", c->id);
+      json_object_set_string_member (ended, "reason", reason);
+      json_object_set_string_member (ended, "by", by_peer);
+      lms_session_send (c->relay, ended);
+      lms_relay_detach (c);
     }
   if (g_ptr_array_find (hub->queue, c, NULL))
     lms_queue_remove (hub, c);

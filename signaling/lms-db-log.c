@@ -45,7 +45,7 @@ lms_db_consultation_save (LmsDb *db, const LmsConsultationRow *row, GError **err
   stmt = lms_db_prepare (db,
       "INSERT OR REPLACE INTO consultations (id, clinic, doctor, specialty, urgency,"
       " patient_ref, status, requested_ms, started_ms, ended_ms, end_reason,"
-      " media_mode, quality) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", error);
+      " media_mode, quality, relay) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", error);
   if (!stmt)
     return FALSE;
   lms_db_bind_text (stmt, 1, row->id);
@@ -61,7 +61,51 @@ lms_db_consultation_save (LmsDb *db, const LmsConsultationRow *row, GError **err
   lms_db_bind_text (stmt, 11, row->end_reason);
   lms_db_bind_text (stmt, 12, row->media_mode);
   lms_db_bind_text (stmt, 13, row->quality_json);
+  lms_db_bind_text (stmt, 14, row->relay);
   return lms_db_step_done (db, stmt, "save consultation", error);
+}
+
+gboolean
+lms_db_recording_add (LmsDb *db, const char *consultation, const char *path,
+                      gint64 bytes, double duration_s, GError **error)
+{
+  sqlite3_stmt *stmt = lms_db_prepare (db,
+      "INSERT INTO recordings (consultation, path, bytes, duration_s, time_ms) "
+      "VALUES (?, ?, ?, ?, ?)", error);
+
+  if (!stmt)
+    return FALSE;
+  lms_db_bind_text (stmt, 1, consultation);
+  lms_db_bind_text (stmt, 2, path);
+  sqlite3_bind_int64 (stmt, 3, bytes);
+  sqlite3_bind_double (stmt, 4, duration_s);
+  sqlite3_bind_int64 (stmt, 5, g_get_real_time () / 1000);
+  return lms_db_step_done (db, stmt, "add recording", error);
+}
+
+gboolean
+lms_db_consultation_relay (LmsDb *db, const char *id, char **relay, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = lms_db_prepare (db,
+      "SELECT relay FROM consultations WHERE id = ?", error);
+  int rc;
+
+  if (!stmt)
+    return FALSE;
+  lms_db_bind_text (stmt, 1, id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    {
+      g_set_error (error, LM_ERROR, LM_ERROR_NOT_FOUND, "no consultation has the id '%s'", id);
+      return FALSE;
+    }
+  if (rc != SQLITE_ROW)
+    {
+      lms_db_set_error (db, error, "read consultation");
+      return FALSE;
+    }
+  *relay = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  return TRUE;
 }
 
 gint64
@@ -129,6 +173,14 @@ lms_db_purge (LmsDb *db, gint64 before_ms, GError **error)
     goto fail;
   sqlite3_bind_int64 (stmt, 1, before_ms);
   if (!lms_db_step_done (db, stmt, "purge events", error))
+    goto fail;
+  stmt = lms_db_prepare (db,
+      "DELETE FROM recordings WHERE consultation IN "
+      "(SELECT id FROM consultations WHERE ended_ms IS NOT NULL AND ended_ms < ?)", error);
+  if (!stmt)
+    goto fail;
+  sqlite3_bind_int64 (stmt, 1, before_ms);
+  if (!lms_db_step_done (db, stmt, "purge recordings", error))
     goto fail;
   stmt = lms_db_prepare (db,
       "DELETE FROM consultations WHERE ended_ms IS NOT NULL AND ended_ms < ?", error);

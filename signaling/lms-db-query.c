@@ -6,7 +6,7 @@
 
 #define RECORD_COLUMNS \
   "id, clinic, doctor, specialty, urgency, patient_ref, status, requested_ms," \
-  " started_ms, ended_ms, end_reason, media_mode, quality"
+  " started_ms, ended_ms, end_reason, media_mode, quality, relay"
 
 static void
 set_time_member (JsonObject *object, const char *member, sqlite3_stmt *stmt, int col)
@@ -76,7 +76,11 @@ record_from_row (sqlite3_stmt *stmt)
   set_span_member (record, "duration_s", stmt, 8, 9);
   set_text_member (record, "end_reason", stmt, 10);
   set_text_member (record, "media_mode", stmt, 11);
-  json_object_set_member (record, "quality", json_column (stmt, 12));
+  if (sqlite3_column_type (stmt, 12) == SQLITE_NULL)
+    json_object_set_object_member (record, "quality", json_object_new ());
+  else
+    json_object_set_member (record, "quality", json_column (stmt, 12));
+  set_text_member (record, "relay", stmt, 13);
   return record;
 }
 
@@ -148,6 +152,36 @@ events_of (LmsDb *db, const char *id, GError **error)
   return g_steal_pointer (&events);
 }
 
+static JsonArray *
+recordings_of (LmsDb *db, const char *id, GError **error)
+{
+  g_autoptr (JsonArray) recordings = json_array_new ();
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  stmt = lms_db_prepare (db,
+      "SELECT path, bytes, duration_s FROM recordings WHERE consultation = ? ORDER BY rowid",
+      error);
+  if (!stmt)
+    return NULL;
+  lms_db_bind_text (stmt, 1, id);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      JsonObject *recording = json_object_new ();
+
+      set_text_member (recording, "path", stmt, 0);
+      json_object_set_int_member (recording, "bytes", sqlite3_column_int64 (stmt, 1));
+      json_object_set_double_member (recording, "duration_s", sqlite3_column_double (stmt, 2));
+      json_array_add_object_element (recordings, recording);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      lms_db_set_error (db, error, "read recordings");
+      return NULL;
+    }
+  return g_steal_pointer (&recordings);
+}
+
 JsonObject *
 lms_db_consultation_get (LmsDb *db, const char *id, GError **error)
 {
@@ -174,6 +208,10 @@ lms_db_consultation_get (LmsDb *db, const char *id, GError **error)
   if (!events)
     return NULL;
   json_object_set_array_member (record, "events", events);
+  events = recordings_of (db, id, error);
+  if (!events)
+    return NULL;
+  json_object_set_array_member (record, "recordings", events);
   return g_steal_pointer (&record);
 }
 

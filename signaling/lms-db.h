@@ -70,6 +70,7 @@ typedef struct {
   const char *end_reason;
   const char *media_mode;
   const char *quality_json;
+  const char *relay;
   gint64 requested_ms;
   gint64 started_ms;   /* 0: not yet */
   gint64 ended_ms;     /* 0: not yet */
@@ -77,6 +78,14 @@ typedef struct {
 
 /* Inserts or replaces the consultation's row. */
 gboolean lms_db_consultation_save (LmsDb *db, const LmsConsultationRow *row, GError **error);
+
+/* A recording the relay finished for the consultation. */
+gboolean lms_db_recording_add (LmsDb *db, const char *consultation, const char *path,
+                               gint64 bytes, double duration_s, GError **error);
+
+/* The name of the relay that served the consultation (NULL in direct
+ * mode); LM_ERROR_NOT_FOUND if there is no such consultation. */
+gboolean lms_db_consultation_relay (LmsDb *db, const char *id, char **relay, GError **error);
 
 /* Marks every waiting or active consultation ended with `reason`, logging
  * a consult.ended event for each; returns how many, or -1. */

@@ -34,7 +34,7 @@ member_consultation (LmsHub *hub, LmsConn *conn, LmMessage *msg, GError **error)
                    "consultation '%s' does not exist or has ended", id);
       return NULL;
     }
-  if (!lms_consultation_has_member (c, conn->session))
+  if (!lms_consultation_has_member (c, conn->session) && c->relay != conn->session)
     {
       g_set_error (error, LM_ERROR, LM_ERROR_FORBIDDEN,
                    "you are not a member of consultation '%s'", id);
@@ -148,22 +148,6 @@ handle_presence (LmsHub *hub, LmsConn *conn, LmMessage *msg, GError **error)
   return TRUE;
 }
 
-static void
-send_start (LmsConsultation *c, LmsSession *member, JsonNode *id, gboolean resumed)
-{
-  g_autoptr (JsonObject) start = lm_message_new ("consult.start", id);
-  JsonObject *media = json_object_new ();
-
-  json_object_set_string_member (start, "consultation", c->id);
-  json_object_set_array_member (start, "peers", lms_consultation_peers_json (c));
-  json_object_set_string_member (media, "mode", c->media_mode);
-  json_object_set_boolean_member (media, "offer", member->account->role == LM_ROLE_CLINIC);
-  json_object_set_object_member (start, "media", media);
-  if (resumed)
-    json_object_set_boolean_member (start, "resumed", TRUE);
-  lms_session_send (member, start);
-}
-
 static gboolean
 check_acceptable (LmsHub *hub, LmsSession *doctor, LmsConsultation *c, const char *id,
                   GError **error)
@@ -203,10 +187,18 @@ handle_consult_accept (LmsHub *hub, LmsConn *conn, LmMessage *msg, GError **erro
   const char *id = lm_message_get_string (msg, "consultation");
   LmsConsultation *c = g_hash_table_lookup (hub->consultations, id);
   g_autoptr (JsonObject) detail = json_object_new ();
+  LmsSession *relay = NULL;
 
-  if (!check_acceptable (hub, doctor, c, id, error))
+  if (c && c->status == LMS_STATUS_ACTIVE && !doctor->consultation &&
+      g_hash_table_contains (c->invited, doctor->account->name))
+    return lms_relay_join (hub, c, doctor, msg->id, error);
+  if (!check_acceptable (hub, doctor, c, id, error) ||
+      !lms_relay_choose (hub, &relay, error))
     return FALSE;
 
+  g_free (c->media_mode);
+  c->media_mode = g_strdup (relay ? "relay" : "direct");
+  c->relay_name = relay ? g_strdup (relay->account->name) : NULL;
   c->status = LMS_STATUS_ACTIVE;
   c->started_ms = g_get_real_time () / 1000;
   c->doctor_name = g_strdup (doctor->account->name);
@@ -222,6 +214,7 @@ handle_consult_accept (LmsHub *hub, LmsConn *conn, LmMessage *msg, GError **erro
       c->status = LMS_STATUS_WAITING;
       c->started_ms = 0;
       g_clear_pointer (&c->doctor_name, g_free);
+      g_clear_pointer (&c->relay_name, g_free);
       return FALSE;
     }
 
@@ -233,8 +226,11 @@ handle_consult_accept (LmsHub *hub, LmsConn *conn, LmMessage *msg, GError **erro
   g_message ("consultation %s: accepted by %s after %.1f s", c->id, doctor->account->name,
              (c->started_ms - c->requested_ms) / 1000.0);
 
+  if (relay)
+    lms_relay_attach (hub, c, relay);
   for (guint i = 0; i < c->members->len; i++)
-    send_start (c, c->members->pdata[i], c->members->pdata[i] == doctor ? msg->id : NULL, FALSE);
+    lms_consultation_send_start (c, c->members->pdata[i],
+                                 c->members->pdata[i] == doctor ? msg->id : NULL, FALSE);
   lms_queue_changed (hub);
   return TRUE;
 }
@@ -251,8 +247,8 @@ handle_forward (LmsHub *hub, LmsConn *conn, LmMessage *msg, GError **error)
 
   if (!c)
     return FALSE;
-  target = lms_consultation_find_member (c, to);
-  if (!target || target == conn->session)
+  target = lms_consultation_find_target (c, conn->session, to);
+  if (!target)
     {
       g_set_error (error, LM_ERROR, LM_ERROR_FORBIDDEN,
                    "'%s' is not another member of consultation '%s'", to, c->id);
@@ -287,7 +283,9 @@ handle_consult_end (LmsHub *hub, LmsConn *conn, LmMessage *msg, GError **error)
 
   if (!c)
     return FALSE;
-  status = c->status == LMS_STATUS_WAITING ? LMS_STATUS_CANCELLED : LMS_STATUS_COMPLETED;
+  status = c->status == LMS_STATUS_WAITING
+           ? LMS_STATUS_CANCELLED
+           : lms_status_for_end_reason (lm_message_get_string (msg, "reason"));
   return lms_consultation_end (hub, c, status, lm_message_get_string (msg, "reason"),
                                conn->session, msg->id, error);
 }
@@ -321,7 +319,7 @@ lms_handlers_resend_state (LmsHub *hub, LmsSession *session)
       lms_session_send (session, position);
     }
   else if (c)
-    send_start (c, session, NULL, TRUE);
+    lms_consultation_send_start (c, session, NULL, TRUE);
   else if (session->available)
     lms_queue_send_to_doctor (hub, session, NULL);
 }
@@ -340,6 +338,11 @@ static const struct {
   { "ice", handle_forward },
   { "consult.end", handle_consult_end },
   { "stats", handle_stats },
+  { "relay.register", lms_handle_relay_register },
+  { "relay.recording", lms_handle_relay_recording },
+  { "consult.invite", lms_handle_consult_invite },
+  { "consult.leave", lms_handle_consult_leave },
+  { "consult.record", lms_handle_consult_record },
 };
 
 static Handler

@@ -9,8 +9,6 @@ const double lms_wait_bucket_bounds[LMS_WAIT_HISTOGRAM_BUCKETS] = {
 };
 
 #define PURGE_INTERVAL_S 3600
-/* RFC 6455 registry code 1013, which libsoup has no name for. */
-#define CLOSE_TRY_AGAIN_LATER 1013
 
 gboolean
 lms_hub_log (LmsHub *hub, LmsConsultation *c, const char *kind,
@@ -163,7 +161,9 @@ lms_hub_add_connection (LmsHub *hub, SoupWebsocketConnection *ws, const char *re
   if (g_hash_table_size (hub->conns) > (guint) hub->options->max_connections)
     {
       g_message ("%s: refused, %d connections already", remote, hub->options->max_connections);
-      lms_conn_close (conn, CLOSE_TRY_AGAIN_LATER, "server full");
+      /* 1013 "try again later" would say it best, but libsoup 3.2 only
+       * sends the codes of RFC 6455 itself. */
+      lms_conn_close (conn, SOUP_WEBSOCKET_CLOSE_SERVER_ERROR, "server full: try again later");
       return;
     }
   conn->hello_timeout_id = g_timeout_add_seconds (hub->options->hello_timeout_s,

@@ -30,6 +30,7 @@ typedef enum {
   LMS_STATUS_COMPLETED,
   LMS_STATUS_CANCELLED,
   LMS_STATUS_DISCONNECTED,
+  LMS_STATUS_FAILED,
 } LmsStatus;
 
 /* One WebSocket connection. */
@@ -54,6 +55,11 @@ struct _LmsSession {
   LmsConsultation *consultation;
   gboolean available;           /* doctors */
   guint grace_id;
+  /* relays */
+  gboolean registered;
+  int max_consultations;
+  int max_participants;
+  GPtrArray *served;            /* LmsConsultation * it forwards for */
 };
 
 typedef struct {
@@ -83,7 +89,13 @@ struct _LmsConsultation {
   GHashTable *offered_to;       /* doctor names already logged as offered */
   GHashTable *quality;          /* member name -> LmsMemberQuality */
   int last_position;
+  LmsSession *relay;            /* relay mode only */
+  char *relay_name;
+  GHashTable *invited;          /* doctor names invited to join */
+  gboolean record;              /* the clinic consented to recording */
 };
+
+#define LMS_MAX_PARTICIPANTS 4
 
 #define LMS_WAIT_HISTOGRAM_BUCKETS 10
 
@@ -143,6 +155,25 @@ gboolean lms_session_has_specialty (const LmsSession *session, const char *speci
 void lms_handlers_dispatch (LmsConn *conn, LmMessage *msg);
 void lms_handlers_resend_state (LmsHub *hub, LmsSession *session);
 
+/* lms-relay.c: relay sessions, relay mode, several participants,
+ * recording. */
+gboolean lms_handle_relay_register (LmsHub *hub, LmsConn *conn, LmMessage *msg, GError **error);
+gboolean lms_handle_relay_recording (LmsHub *hub, LmsConn *conn, LmMessage *msg, GError **error);
+gboolean lms_handle_consult_invite (LmsHub *hub, LmsConn *conn, LmMessage *msg, GError **error);
+gboolean lms_handle_consult_leave (LmsHub *hub, LmsConn *conn, LmMessage *msg, GError **error);
+gboolean lms_handle_consult_record (LmsHub *hub, LmsConn *conn, LmMessage *msg, GError **error);
+/* Picks the relay for a new consultation per --media-policy: NULL for
+ * direct mode; FALSE with an error when the policy needs a relay and none
+ * has room. */
+gboolean lms_relay_choose (LmsHub *hub, LmsSession **relay, GError **error);
+void lms_relay_attach (LmsHub *hub, LmsConsultation *c, LmsSession *relay);
+void lms_relay_detach (LmsConsultation *c);
+/* The relay's socket dropped: every consultation it served ends. */
+void lms_relay_lost (LmsHub *hub, LmsSession *relay);
+/* A doctor invited to an active consultation joins it. */
+gboolean lms_relay_join (LmsHub *hub, LmsConsultation *c, LmsSession *doctor, JsonNode *id,
+                         GError **error);
+
 /* lms-hello.c */
 gboolean lms_handle_hello (LmsHub *hub, LmsConn *conn, LmMessage *msg, GError **error);
 
@@ -151,6 +182,10 @@ LmsConsultation *lms_consultation_new (LmsHub *hub, LmsSession *clinic, LmsUrgen
                                        const char *specialty, const char *patient_ref);
 void lms_consultation_free (LmsConsultation *c);
 const char *lms_status_to_string (LmsStatus status);
+/* The status a member's consult.end with `reason` gives an active
+ * consultation: failed for reasons that name a fault (bad_*, *_failed,
+ * *_error), completed for the rest. */
+LmsStatus lms_status_for_end_reason (const char *reason);
 const char *lms_urgency_to_string (LmsUrgency urgency);
 gboolean lms_urgency_from_string (const char *str, LmsUrgency *urgency);
 gboolean lms_consultation_save (LmsHub *hub, LmsConsultation *c, GError **error);
@@ -161,6 +196,12 @@ JsonObject *lms_consultation_quality_json (LmsConsultation *c);
 void lms_consultation_add_stats (LmsHub *hub, LmsConsultation *c, LmsSession *member,
                                  const LmMessage *msg);
 void lms_consultation_broadcast (LmsConsultation *c, LmsSession *except, JsonObject *message);
+/* consult.start for one member (`id` echoed, `resumed` on resumption). */
+void lms_consultation_send_start (LmsConsultation *c, LmsSession *member, JsonNode *id,
+                                  gboolean resumed);
+/* A member (or the relay) that may negotiate with `sender`, or NULL. */
+LmsSession *lms_consultation_find_target (LmsConsultation *c, LmsSession *sender,
+                                          const char *peer);
 /* Ends it with `status`, tells every member (the one equal to `requester`
  * gets `id` echoed), logs and forgets it. */
 gboolean lms_consultation_end (LmsHub *hub, LmsConsultation *c, LmsStatus status,

@@ -2,7 +2,9 @@
 /* Copyright 2026 The lastmile developers */
 #include "lms-server.h"
 
-static const char *const statuses[] = { "waiting", "active", "completed", "cancelled", "disconnected" };
+static const char *const statuses[] = {
+  "waiting", "active", "completed", "cancelled", "disconnected", "failed",
+};
 
 static void
 append_peers (GString *out, LmsHub *hub)

@@ -33,6 +33,7 @@ lms_options_clear (LmsOptions *options)
   g_clear_pointer (&options->stun_uris, g_strfreev);
   g_clear_pointer (&options->turn_uris, g_strfreev);
   g_clear_pointer (&options->turn_secret, g_free);
+  g_clear_pointer (&options->media_policy, g_free);
 }
 
 GOptionEntry *
@@ -77,6 +78,8 @@ lms_options_entries (LmsOptions *o)
       "Most waiting consultations (default 1000)", "N" },
     { "retention-days", 0, 0, G_OPTION_ARG_INT, &o->retention_days,
       "Purge consultations ended more than D days ago (default 0: keep all)", "D" },
+    { "media-policy", 0, 0, G_OPTION_ARG_STRING, &o->media_policy,
+      "direct, relay, or auto: relay when a relay is connected (default auto)", "POLICY" },
     { NULL }
   };
 
@@ -137,6 +140,15 @@ lms_options_check (LmsOptions *o, GError **error)
     }
   if (!o->address)
     o->address = g_strdup ("0.0.0.0");
+  if (!o->media_policy)
+    o->media_policy = g_strdup ("auto");
+  if (!g_str_equal (o->media_policy, "direct") && !g_str_equal (o->media_policy, "relay") &&
+      !g_str_equal (o->media_policy, "auto"))
+    {
+      g_set_error (error, LM_ERROR, LM_ERROR_BAD_REQUEST,
+                   "--media-policy must be direct, relay or auto, not '%s'", o->media_policy);
+      return FALSE;
+    }
   if (!o->db)
     o->db = g_strdup ("lastmile.db");
   if (!*o->address || !*o->db)

@@ -28,6 +28,7 @@ typedef struct {
   int max_connections;
   int max_queue;
   int retention_days;
+  char *media_policy;           /* "direct", "relay" or "auto" */
 } LmsOptions;
 
 void lms_options_init (LmsOptions *options);

@@ -54,6 +54,7 @@ lms_session_free (LmsSession *session)
   g_clear_handle_id (&session->grace_id, g_source_remove);
   g_free (session->peer);
   g_free (session->resume_hash);
+  g_clear_pointer (&session->served, g_ptr_array_unref);
   lms_account_free (session->account);
   g_free (session);
 }
@@ -115,6 +116,9 @@ lms_session_detach (LmsHub *hub, LmsSession *session)
   GraceData *grace;
 
   session->conn = NULL;
+  /* Media through a relay stops with it: there is nothing to wait for. */
+  if (session->registered)
+    lms_relay_lost (hub, session);
   if (session->consultation)
     {
       LmsConsultation *c = session->consultation;
