@@ -298,6 +298,13 @@ static const LmFieldSchema consult_invited_fields[] = {
   END
 };
 
+static const LmFieldSchema live_fields[] = {
+  OBJECT ("queue", REQ, no_fields),
+  ARRAY ("active", REQ, NULL),
+  OBJECT ("online", REQ, no_fields),
+  END
+};
+
 static const LmMessageSchema messages[] = {
   { "hello", LM_ROLE_ANY, hello_fields },
   { "ping", LM_ROLE_ANY, no_fields },
@@ -314,6 +321,7 @@ static const LmMessageSchema messages[] = {
   { "consult.leave", LM_ROLE_DOCTOR, consultation_only_fields },
   { "consult.record", LM_ROLE_CLINIC, consult_record_fields },
   { "relay.recording", LM_ROLE_RELAY, relay_recording_fields },
+  { "live.subscribe", LM_ROLE_ADMIN, no_fields },
 
   { "welcome", LM_ROLE_NONE, welcome_fields },
   { "error", LM_ROLE_NONE, error_fields },
@@ -333,6 +341,7 @@ static const LmMessageSchema messages[] = {
   { "consult.invited", LM_ROLE_NONE, consult_invited_fields },
   { "peer.joined", LM_ROLE_NONE, peer_member_fields },
   { "peer.left", LM_ROLE_NONE, peer_back_fields },
+  { "live", LM_ROLE_NONE, live_fields },
 };
 
 const LmMessageSchema *

@@ -298,6 +298,7 @@ handle_stats (LmsHub *hub, LmsConn *conn, LmMessage *msg, GError **error)
   if (!c)
     return FALSE;
   lms_consultation_add_stats (hub, c, conn->session, msg);
+  lms_live_changed (hub);
   send_ack (conn, msg);
   return TRUE;
 }
@@ -343,6 +344,7 @@ static const struct {
   { "consult.invite", lms_handle_consult_invite },
   { "consult.leave", lms_handle_consult_leave },
   { "consult.record", lms_handle_consult_record },
+  { "live.subscribe", lms_handle_live_subscribe },
 };
 
 static Handler

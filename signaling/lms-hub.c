@@ -56,6 +56,7 @@ lms_hub_new (LmsOptions *options, LmsDb *db, GError **error)
                                               (GDestroyNotify) lms_consultation_free);
   hub->queue = g_ptr_array_new ();
   hub->recent_waits_ms = g_array_new (FALSE, FALSE, sizeof (gint64));
+  hub->live_subscribers = g_ptr_array_new ();
 
   /* Whatever was open when the server last stopped cannot be resumed:
    * its sessions lived in memory. Close it in the log, with the reason. */
@@ -87,6 +88,8 @@ lms_hub_free (LmsHub *hub)
   if (!hub)
     return;
   g_clear_handle_id (&hub->purge_id, g_source_remove);
+  g_clear_handle_id (&hub->live_timer_id, g_source_remove);
+  g_clear_pointer (&hub->live_subscribers, g_ptr_array_unref);
   g_clear_pointer (&hub->conns, g_hash_table_unref);
   g_clear_pointer (&hub->consultations, g_hash_table_unref);
   g_clear_pointer (&hub->sessions, g_hash_table_unref);

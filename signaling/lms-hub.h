@@ -120,6 +120,8 @@ struct _LmsHub {
   GArray *recent_waits_ms;      /* newest last, at most 20 */
   guint64 next_seq;
   guint purge_id;
+  GPtrArray *live_subscribers;  /* admin LmsSession * */
+  guint live_timer_id;
   LmsMetrics metrics;
 };
 
@@ -223,8 +225,13 @@ void lms_queue_record_wait (LmsHub *hub, gint64 wait_ms);
 /* lms-metrics.c */
 void lms_metrics_observe_wait (LmsMetrics *metrics, double wait_s);
 
-/* lms-live.c: the admin API's live view. */
+/* lms-live.c: the admin API's live view, also pushed to admins that sent
+ * live.subscribe, at most twice a second. */
 JsonObject *lms_live_json (LmsHub *hub);
+gboolean lms_handle_live_subscribe (LmsHub *hub, LmsConn *conn, LmMessage *msg, GError **error);
+/* Something the live view shows changed. */
+void lms_live_changed (LmsHub *hub);
+void lms_live_forget (LmsHub *hub, LmsSession *session);
 
 /* lms-ice-servers.c */
 JsonArray *lms_ice_servers_json (const LmsOptions *options, const char *peer);

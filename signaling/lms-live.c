@@ -118,3 +118,59 @@ lms_live_json (LmsHub *hub)
   json_object_set_object_member (live, "online", online_json (hub));
   return live;
 }
+
+#define LIVE_INTERVAL_MS 500
+
+static gboolean
+on_live_timer (gpointer user_data)
+{
+  LmsHub *hub = user_data;
+  g_autoptr (JsonObject) message = NULL;
+
+  hub->live_timer_id = 0;
+  if (hub->live_subscribers->len == 0)
+    return G_SOURCE_REMOVE;
+  message = lms_live_json (hub);
+  json_object_set_string_member (message, "type", "live");
+  for (guint i = 0; i < hub->live_subscribers->len; i++)
+    lms_session_send (hub->live_subscribers->pdata[i], message);
+  return G_SOURCE_REMOVE;
+}
+
+void
+lms_live_changed (LmsHub *hub)
+{
+  /* Changes within the interval are sent together. */
+  if (hub->live_subscribers->len > 0 && hub->live_timer_id == 0)
+    hub->live_timer_id = g_timeout_add (LIVE_INTERVAL_MS, on_live_timer, hub);
+}
+
+void
+lms_live_forget (LmsHub *hub, LmsSession *session)
+{
+  g_ptr_array_remove (hub->live_subscribers, session);
+}
+
+gboolean
+lms_handle_live_subscribe (LmsHub *hub, LmsConn *conn, LmMessage *msg, GError **error)
+{
+  g_autoptr (JsonObject) live = lms_live_json (hub);
+  g_autoptr (JsonObject) message = lm_message_new ("live", msg->id);
+  g_autoptr (JsonObject) detail = json_object_new ();
+  GList *members = json_object_get_members (live);
+
+  json_object_set_string_member (detail, "path", "ws:live.subscribe");
+  if (!lms_hub_log (hub, NULL, "admin.read", conn->session->account->name, detail, error))
+    {
+      g_list_free (members);
+      return FALSE;
+    }
+  for (GList *l = members; l; l = l->next)
+    json_object_set_member (message, l->data,
+                            json_node_copy (json_object_get_member (live, l->data)));
+  g_list_free (members);
+  if (!g_ptr_array_find (hub->live_subscribers, conn->session, NULL))
+    g_ptr_array_add (hub->live_subscribers, conn->session);
+  lms_conn_send (conn, message);
+  return TRUE;
+}

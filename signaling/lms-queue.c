@@ -162,4 +162,5 @@ lms_queue_changed (LmsHub *hub)
   if (in_transaction && !lms_db_commit (hub->db, NULL))
     lms_db_rollback (hub->db);
   send_positions (hub);
+  lms_live_changed (hub);
 }

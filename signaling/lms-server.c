@@ -142,6 +142,7 @@ lms_server_new (LmsOptions *options, GError **error)
   soup_server_add_handler (server->soup, "/healthz", on_healthz, server, NULL);
   lms_admin_api_register (server);
   lms_metrics_register (server);
+  lms_web_register (server);
   if (!listen_on (server, error))
     return NULL;
   return g_steal_pointer (&server);

@@ -27,6 +27,8 @@ void lms_server_shutdown (LmsServer *server, guint timeout_ms);
 
 /* lms-admin-api.c */
 void lms_admin_api_register (LmsServer *server);
+/* lms-web.c: the doctor console and the admin dashboard. */
+void lms_web_register (LmsServer *server);
 /* lms-metrics.c */
 void lms_metrics_register (LmsServer *server);
 

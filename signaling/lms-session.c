@@ -44,6 +44,7 @@ lms_session_attach (LmsSession *session, LmsConn *conn)
   g_clear_handle_id (&session->grace_id, g_source_remove);
   session->conn = conn;
   conn->session = session;
+  lms_live_changed (conn->hub);
 }
 
 void
@@ -106,6 +107,7 @@ on_grace_expired (gpointer user_data)
       if (!lms_consultation_end (hub, c, status, "disconnected", NULL, NULL, &error))
         g_warning ("consultation %s: %s", c->id, error->message);
     }
+  lms_live_forget (hub, session);
   g_hash_table_remove (hub->sessions, session->peer);
   return G_SOURCE_REMOVE;
 }
@@ -116,6 +118,7 @@ lms_session_detach (LmsHub *hub, LmsSession *session)
   GraceData *grace;
 
   session->conn = NULL;
+  lms_live_changed (hub);
   /* Media through a relay stops with it: there is nothing to wait for. */
   if (session->registered)
     lms_relay_lost (hub, session);
