@@ -7,19 +7,23 @@
 #include "lm-protocol.h"
 #include "lmc-error.h"
 #include "lmc-media.h"
+#include "lmc-participants.h"
 
 GST_DEBUG_CATEGORY_STATIC (lmc_consultation_debug);
 #define GST_CAT_DEFAULT lmc_consultation_debug
 
-/* How long to wait for the last statistics, then for consult.ended. */
+/* How long to wait for the last statistics, then for consult.ended, then
+ * for the ICE agent to release its TURN allocations. */
 #define FINAL_STATS_TIMEOUT_MS 1000
 #define ENDED_TIMEOUT_MS 5000
+#define CLOSE_TIMEOUT_MS 2000
 
 typedef enum {
   STATE_ACTIVE,
   STATE_ENDING,       /* hung up here: waiting for the last statistics */
   STATE_END_SENT,     /* consult.end sent: waiting for consult.ended */
   STATE_FINALIZING,   /* consult.ended came: waiting for the last statistics */
+  STATE_CLOSING,      /* figures final: releasing TURN allocations */
   STATE_DONE,
 } State;
 
@@ -27,8 +31,15 @@ struct _LmcConsultation {
   const LmcOptions *options;
   LmcUi *ui;
   char *id;
+  char *role;
   char *remote_peer;
+  gboolean relay;
   gboolean offerer;
+  LmcParticipants *participants;
+  GArray *final_streams;    /* LmcMediaStreamStats at the end */
+  GCancellable *cancellable;
+  gboolean invited;
+  gboolean leaving;
   LmcConsultationSendFunc send;
   LmcConsultationDoneFunc done;
   gpointer user_data;
@@ -76,6 +87,23 @@ const char *
 lmc_consultation_get_end_reason (LmcConsultation *self)
 {
   return self->end_reason ? self->end_reason : self->local_reason;
+}
+
+gboolean
+lmc_consultation_ended_well (LmcConsultation *self)
+{
+  const char *reason = lmc_consultation_get_end_reason (self);
+
+  return g_strcmp0 (reason, "completed") == 0 || g_strcmp0 (reason, "left") == 0;
+}
+
+/* A name to print for a peer id. */
+static const char *
+peer_name (LmcConsultation *self, const char *peer)
+{
+  const char *name = lmc_participants_get_name (self->participants, peer);
+
+  return name ? name : "another participant";
 }
 
 static JsonObject *
@@ -196,12 +224,28 @@ on_ended_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* A doctor leaving a consultation that other doctors are still in leaves
+ * only: the others go on (docs/protocol.md, consult.leave). */
+static gboolean
+should_leave (LmcConsultation *self)
+{
+  return self->relay && g_strcmp0 (self->role, "doctor") == 0 &&
+         lmc_participants_count (self->participants, "doctor") > 0;
+}
+
 static void
 send_end (LmcConsultation *self)
 {
-  JsonObject *message = new_message (self, "consult.end", "end");
+  JsonObject *message;
 
-  json_object_set_string_member (message, "reason", self->local_reason);
+  if (should_leave (self)) {
+    self->leaving = TRUE;
+    lmc_ui_status (self->ui, self->id, "leaving; the other doctors stay (%s)", self->local_reason);
+    message = new_message (self, "consult.leave", "leave");
+  } else {
+    message = new_message (self, "consult.end", "end");
+    json_object_set_string_member (message, "reason", self->local_reason);
+  }
   send_and_unref (self, message);
   self->state = STATE_END_SENT;
   self->wait_timer = g_timeout_add (ENDED_TIMEOUT_MS, on_ended_timeout, self);
@@ -222,7 +266,7 @@ lmc_consultation_hangup (LmcConsultation *self, const char *reason)
 void
 lmc_consultation_handle_ended (LmcConsultation *self, const char *reason)
 {
-  if (self->state == STATE_DONE || self->end_reason)
+  if (self->state == STATE_CLOSING || self->state == STATE_DONE || self->end_reason)
     return;
   self->end_reason = g_strdup (reason);
   switch (self->state) {
@@ -237,29 +281,49 @@ lmc_consultation_handle_ended (LmcConsultation *self, const char *reason)
       finalize_consultation (self);
       break;
     case STATE_FINALIZING:
+    case STATE_CLOSING:
     case STATE_DONE:
       break;
   }
 }
 
 static void
+on_media_closed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  LmcConsultation *self;
+  g_autoptr (GError) error = NULL;
+
+  if (!lmc_media_close_finish (LMC_MEDIA (source), result, &error) &&
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;   /* freed meanwhile */
+  self = user_data;
+  if (error)
+    GST_WARNING ("[%s] %s", self->id, error->message);
+  self->state = STATE_DONE;
+  lmc_ui_status (self->ui, self->id, "consultation ended: %s",
+                 lmc_consultation_get_end_reason (self));
+  self->done (self, self->user_data);
+}
+
+/* The figures are final; the ICE agent then gives its TURN allocations
+ * back before the pipeline stops (bounded by CLOSE_TIMEOUT_MS). */
+static void
 finalize_consultation (LmcConsultation *self)
 {
-  if (self->state == STATE_DONE)
+  if (self->state == STATE_CLOSING || self->state == STATE_DONE)
     return;
-  self->state = STATE_DONE;
+  self->state = STATE_CLOSING;
   g_clear_handle_id (&self->stats_timer, g_source_remove);
   g_clear_handle_id (&self->duration_timer, g_source_remove);
   g_clear_handle_id (&self->ice_timer, g_source_remove);
   g_clear_handle_id (&self->wait_timer, g_source_remove);
+  lmc_media_freeze_counters (self->media);
   if (!self->have_final) {
     lmc_media_get_stats (self->media, &self->final);
     self->have_final = TRUE;
   }
-  lmc_media_stop (self->media);
-  lmc_ui_status (self->ui, self->id, "consultation ended: %s",
-                 lmc_consultation_get_end_reason (self));
-  self->done (self, self->user_data);
+  self->final_streams = lmc_media_get_stream_stats (self->media);
+  lmc_media_close_async (self->media, CLOSE_TIMEOUT_MS, self->cancellable, on_media_closed, self);
 }
 
 /* ---- Media events ---- */
@@ -285,6 +349,32 @@ on_ice_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* --invite: asked once the call is up, so the new doctor joins a call
+ * that works. */
+static void
+send_invite (LmcConsultation *self)
+{
+  JsonObject *message;
+
+  if (self->invited || self->options->invite == NULL || g_strcmp0 (self->role, "doctor") != 0)
+    return;
+  self->invited = TRUE;
+  message = new_message (self, "consult.invite", "invite");
+  json_object_set_string_member (message, "doctor", self->options->invite);
+  lmc_ui_status (self->ui, self->id, "inviting %s", self->options->invite);
+  send_and_unref (self, message);
+}
+
+static void
+send_record_consent (LmcConsultation *self)
+{
+  JsonObject *message = new_message (self, "consult.record", "record");
+
+  json_object_set_boolean_member (message, "consent", TRUE);
+  lmc_ui_status (self->ui, self->id, "the patient consents to recording");
+  send_and_unref (self, message);
+}
+
 static void
 on_connected (LmcConsultation *self, gint64 time_us)
 {
@@ -298,6 +388,16 @@ on_connected (LmcConsultation *self, gint64 time_us)
   self->stats_timer = g_timeout_add_seconds (self->options->stats_interval, on_stats_timer, self);
   if (self->options->duration > 0)
     self->duration_timer = g_timeout_add_seconds (self->options->duration, on_duration_timer, self);
+  send_invite (self);
+}
+
+static void
+on_remote_stream (LmcConsultation *self, const LmcMediaEvent *event)
+{
+  const char *peer = lmc_participants_peer_for_mid (self->participants, event->text);
+
+  lmc_ui_status (self->ui, self->id, "receiving %s from %s", event->video ? "video" : "audio",
+                 peer ? peer_name (self, peer) : "an unknown participant");
 }
 
 static void
@@ -351,6 +451,9 @@ on_media_event (LmcMedia *media, const LmcMediaEvent *event, gpointer user_data)
       lmc_ui_status (self->ui, self->id, "first remote video frame after %.0f ms",
                      (event->time_us - self->start_us) / 1000.0);
       break;
+    case LMC_MEDIA_EVENT_REMOTE_STREAM:
+      on_remote_stream (self, event);
+      break;
     case LMC_MEDIA_EVENT_STATS:
       if (self->state == STATE_ACTIVE)
         send_stats (self, event->stats);
@@ -367,7 +470,7 @@ on_media_event (LmcMedia *media, const LmcMediaEvent *event, gpointer user_data)
 /* ---- The peer's negotiation ---- */
 
 void
-lmc_consultation_handle_sdp (LmcConsultation *self, JsonObject *sdp)
+lmc_consultation_handle_sdp (LmcConsultation *self, JsonObject *sdp, JsonArray *streams)
 {
   g_autoptr (GError) error = NULL;
   const char *type = json_object_get_string_member_with_default (sdp, "type", NULL);
@@ -375,6 +478,11 @@ lmc_consultation_handle_sdp (LmcConsultation *self, JsonObject *sdp)
 
   if (self->state != STATE_ACTIVE)
     return;
+  if (streams && self->relay) {
+    g_autoptr (GArray) counts = lmc_media_get_stream_stats (self->media);
+
+    lmc_participants_set_streams (self->participants, streams, counts);
+  }
   if (!lmc_media_set_remote_description (self->media, type, text, &error)) {
     lmc_ui_warning (self->ui, self->id, "the peer sent unusable SDP: %s", error->message);
     lmc_consultation_hangup (self, "bad_sdp");
@@ -399,6 +507,26 @@ lmc_consultation_handle_ice (LmcConsultation *self, JsonObject *candidate)
   lmc_consultation_hangup (self, "bad_candidate");
 }
 
+/* ---- Members coming and going (relay mode) ---- */
+
+void
+lmc_consultation_peer_joined (LmcConsultation *self, JsonObject *peer)
+{
+  const char *id = json_object_get_string_member_with_default (peer, "peer", NULL);
+  const char *role = json_object_get_string_member_with_default (peer, "role", NULL);
+  const char *name = json_object_get_string_member_with_default (peer, "name", NULL);
+
+  lmc_participants_join (self->participants, id, role, name);
+  lmc_ui_status (self->ui, self->id, "%s (%s) joined", peer_name (self, id), role ? role : "?");
+}
+
+void
+lmc_consultation_peer_left (LmcConsultation *self, const char *peer)
+{
+  if (lmc_participants_leave (self->participants, peer))
+    lmc_ui_status (self->ui, self->id, "%s left", peer_name (self, peer));
+}
+
 /* ---- Life cycle ---- */
 
 LmcConsultation *
@@ -419,8 +547,15 @@ lmc_consultation_new (const LmcConsultationSetup  *setup,
   self->options = setup->options;
   self->ui = setup->ui;
   self->id = g_strdup (setup->id);
+  self->role = g_strdup (setup->role);
   self->remote_peer = g_strdup (setup->remote_peer);
+  self->relay = setup->relay;
   self->offerer = setup->offerer;
+  self->cancellable = g_cancellable_new ();
+  self->participants = lmc_participants_new (setup->self_peer);
+  lmc_participants_add_json (self->participants, setup->peers);
+  if (!self->relay)
+    lmc_participants_set_default_peer (self->participants, setup->remote_peer);
   self->start_us = setup->start_us;
   self->send = setup->send;
   self->done = setup->done;
@@ -438,6 +573,8 @@ lmc_consultation_new (const LmcConsultationSetup  *setup,
   if (!lmc_media_start (self->media, self->offerer, error))
     return NULL;
   self->ice_timer = g_timeout_add_seconds (setup->options->ice_timeout, on_ice_timeout, self);
+  if (self->options->consent_recording && g_strcmp0 (self->role, "clinic") == 0)
+    send_record_consent (self);
   return g_steal_pointer (&self);
 }
 
@@ -450,10 +587,16 @@ lmc_consultation_free (LmcConsultation *self)
   g_clear_handle_id (&self->duration_timer, g_source_remove);
   g_clear_handle_id (&self->ice_timer, g_source_remove);
   g_clear_handle_id (&self->wait_timer, g_source_remove);
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
   if (self->media)
     lmc_media_stop (self->media);
   g_clear_object (&self->media);
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->participants, lmc_participants_free);
+  g_clear_pointer (&self->final_streams, g_array_unref);
   g_free (self->id);
+  g_free (self->role);
   g_free (self->remote_peer);
   g_free (self->local_reason);
   g_free (self->end_reason);
@@ -494,4 +637,12 @@ lmc_consultation_fill_report (LmcConsultation *self, LmcReport *report)
   report->remote_candidate_type = g_strdup (stats.remote_candidate_type);
   g_free (report->end_reason);
   report->end_reason = g_strdup (lmc_consultation_get_end_reason (self));
+  g_ptr_array_set_size (report->peers, 0);
+  if (self->final_streams) {
+    lmc_participants_fill_report (self->participants, self->final_streams, report);
+  } else {
+    g_autoptr (GArray) counts = lmc_media_get_stream_stats (self->media);
+
+    lmc_participants_fill_report (self->participants, counts, report);
+  }
 }

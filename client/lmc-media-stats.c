@@ -6,7 +6,8 @@
 #include <nice/agent.h>
 
 typedef struct {
-  guint video_ssrc;
+  const guint *video_ssrcs;
+  guint n_video_ssrcs;
   gboolean have_video;
   guint64 received_all, lost_all;
   guint64 received_video, lost_video;
@@ -39,10 +40,15 @@ collect_inbound (const GstStructure *s, Collect *c)
 
   c->received_all += received;
   c->lost_all += lost;
-  if (c->video_ssrc && gst_structure_get_uint (s, "ssrc", &ssrc) && ssrc == c->video_ssrc) {
-    c->have_video = TRUE;
-    c->received_video = received;
-    c->lost_video = lost;
+  if (!gst_structure_get_uint (s, "ssrc", &ssrc))
+    return;
+  for (guint i = 0; i < c->n_video_ssrcs; i++) {
+    if (c->video_ssrcs[i] == ssrc) {
+      c->have_video = TRUE;
+      c->received_video += received;
+      c->lost_video += lost;
+      return;
+    }
   }
 }
 
@@ -70,10 +76,11 @@ collect_entry (GQuark field, const GValue *value, gpointer user_data)
 
 void
 lmc_media_stats_parse (const GstStructure *reply,
-                       guint               video_ssrc,
+                       const guint        *video_ssrcs,
+                       guint               n_video_ssrcs,
                        LmcMediaStatsNet   *net)
 {
-  Collect c = { .video_ssrc = video_ssrc, .rtt_ms = -1 };
+  Collect c = { .video_ssrcs = video_ssrcs, .n_video_ssrcs = n_video_ssrcs, .rtt_ms = -1 };
 
   *net = (LmcMediaStatsNet) { .rtt_ms = -1 };
   if (reply == NULL)
@@ -83,6 +90,45 @@ lmc_media_stats_parse (const GstStructure *reply,
   net->packets_received = c.have_video ? c.received_video : c.received_all;
   net->packets_lost = c.have_video ? c.lost_video : c.lost_all;
   net->rtt_ms = c.rtt_ms;
+}
+
+/* rtpsession keeps, per source, the last report block received about
+ * this side's streams; rb-round-trip is the RFC 3550 A - LSR - DLSR in
+ * 1/65536 s, 0 when the block had no LSR (no sender report had reached
+ * the peer yet), which is not a measurement. */
+double
+lmc_media_stats_session_rtt (const GstStructure *session_stats)
+{
+  const GValue *value;
+  GValueArray *sources;
+  double sum = 0;
+  guint n = 0;
+
+  if (session_stats == NULL)
+    return -1;
+  value = gst_structure_get_value (session_stats, "source-stats");
+  /* rtpsession hands out a GValueArray (deprecated since GLib 2.32). */
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  if (value == NULL || !G_VALUE_HOLDS (value, g_value_array_get_type ()))
+    return -1;
+  sources = g_value_get_boxed (value);
+  for (guint i = 0; sources && i < sources->n_values; i++) {
+    const GValue *entry = g_value_array_get_nth (sources, i);
+    const GstStructure *s;
+    gboolean have_rb = FALSE;
+    guint rtt = 0;
+
+    if (!GST_VALUE_HOLDS_STRUCTURE (entry))
+      continue;
+    s = gst_value_get_structure (entry);
+    if (gst_structure_get_boolean (s, "have-rb", &have_rb) && have_rb &&
+        gst_structure_get_uint (s, "rb-round-trip", &rtt) && rtt > 0) {
+      sum += rtt * 1000.0 / 65536.0;
+      n++;
+    }
+  }
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  return n > 0 ? sum / n : -1;
 }
 
 const char *

@@ -10,6 +10,7 @@
 
 #include "lmc-candidate.h"
 #include "lmc-error.h"
+#include "lmc-media-counters.h"
 #include "lmc-media-private.h"
 #include "lmc-sdp.h"
 
@@ -20,8 +21,18 @@ GST_DEBUG_CATEGORY_STATIC (lmc_media_debug);
 #define AUDIO_PT 111
 #define TWCC_URI "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 #define MAX_REMOTE_CANDIDATES 256
+#define MAX_REMOTE_OFFERS 100
 #define MAX_MLINES 16
 #define STUN_PACING_MS 10
+/* The round trip comes from RTCP report blocks (RFC 3550 LSR/DLSR), which
+ * only regular RTCP packets carry. In GStreamer 1.22 a receiver sends
+ * transport-wide CC feedback as early RTCP at every video frame, and the
+ * early packets keep pushing the next regular one back: after the first
+ * report (often without an LSR, hence no RTT) none followed in a 10 s
+ * call. Feedback on a 100 ms clock leaves room for regular reports, which
+ * come every second or so (RFC 3550's 5 s minimum does not bind AVPF). */
+#define RTCP_MIN_INTERVAL_NS (1 * GST_SECOND)
+#define TWCC_FEEDBACK_INTERVAL_NS (100 * GST_MSECOND)
 
 /* Both sides build their transceivers from these caps before any offer is
  * made or applied: only then does the answer keep NACK, PLI and TWCC. */
@@ -34,15 +45,6 @@ GST_DEBUG_CATEGORY_STATIC (lmc_media_debug);
   "application/x-rtp,media=audio,encoding-name=OPUS,payload=" G_STRINGIFY (AUDIO_PT) \
   ",clock-rate=48000,encoding-params=(string)2,useinbandfec=(string)1" \
   ",usedtx=(string)1,rtcp-fb-transport-cc=(boolean)true,extmap-1=(string)" TWCC_URI
-
-typedef enum {
-  COUNT_VIDEO_SENT,
-  COUNT_AUDIO_SENT,
-  COUNT_BYTES_SENT,
-  COUNT_VIDEO_RECEIVED,
-  COUNT_AUDIO_RECEIVED,
-  COUNT_BYTES_RECEIVED,
-} Counter;
 
 struct _LmcMedia {
   GObject parent_instance;
@@ -59,28 +61,37 @@ struct _LmcMedia {
   NiceAgent *agent;
   gulong pair_handler;
   guint bus_watch;
+  LmcCounters *counters;
+  GPtrArray *send_transceivers;   /* ours, made before any negotiation */
 
   /* Main context only. */
   gboolean offerer;
   gboolean started;
-  gboolean stopped;
-  gboolean remote_set;
+  gboolean stopped;               /* no more events */
+  gboolean pipeline_stopped;
+  gboolean remote_set;            /* the offerer has the answer */
+  gboolean answering;             /* an offer is applied, its answer not yet made */
+  char *pending_offer;            /* the latest offer that came meanwhile */
+  guint n_remote_offers;
   guint n_remote_mlines;
   guint n_remote_candidates;
+  GTask *close_task;
+  GSource *close_timeout;
 
   /* Shared with webrtcbin's and the streaming threads. */
   GMutex lock;
-  gboolean sending;          /* connected and not frozen */
-  gboolean frozen;
-  gboolean seen_first_frame;
-  LmcMediaStats stats;
-  guint video_ssrc_in;
-  gint offer_started;        /* atomic */
-  gint ice_connected;        /* atomic */
-  gint connected;            /* atomic */
+  LmcMediaStats stats;            /* network figures only: counts are in counters */
+  GArray *video_ssrcs_in;
+  GPtrArray *sessions;            /* webrtcbin's rtpsession elements */
+  GstSDPMessage *applied_offer;   /* the remote offer being answered */
+  gint offer_started;             /* atomic */
+  gint ice_connected;             /* atomic */
+  gint connected;                 /* atomic */
 };
 
 G_DEFINE_FINAL_TYPE (LmcMedia, lmc_media, G_TYPE_OBJECT)
+
+static void answer_done (LmcMedia *self);
 
 /* ---- Hopping from webrtcbin's threads to the main context ---- */
 
@@ -90,6 +101,7 @@ typedef struct {
   char *sdp_type;
   char *text;
   guint mline;
+  gboolean video;
   gint64 time_us;
   LmcMediaStats stats;
   char *reason;
@@ -119,6 +131,7 @@ hop_dispatch (gpointer data)
     .sdp_type = hop->sdp_type,
     .text = hop->text,
     .mline = hop->mline,
+    .video = hop->video,
     .time_us = hop->time_us,
     .stats = &hop->stats,
     .reason = hop->reason,
@@ -127,6 +140,8 @@ hop_dispatch (gpointer data)
 
   if (!self->stopped && self->func)
     self->func (self, &event, self->user_data);
+  if (hop->kind == LMC_MEDIA_EVENT_LOCAL_SDP && !self->offerer)
+    answer_done (self);
   return G_SOURCE_REMOVE;
 }
 
@@ -178,97 +193,16 @@ error_from_promise (GstPromise *promise, const char *what)
   return error;
 }
 
-/* ---- Counting ---- */
-
-typedef struct {
-  LmcMedia *self;
-  Counter counter;
-} Probe;
-
-static void
-count_locked (LmcMedia *self, Counter counter, guint64 n, guint64 bytes)
-{
-  switch (counter) {
-    case COUNT_VIDEO_SENT:
-      self->stats.video_frames_sent += n;
-      break;
-    case COUNT_AUDIO_SENT:
-      self->stats.audio_buffers_sent += n;
-      break;
-    case COUNT_BYTES_SENT:
-      self->stats.bytes_sent += bytes;
-      break;
-    case COUNT_VIDEO_RECEIVED:
-      self->stats.video_frames_received += n;
-      break;
-    case COUNT_AUDIO_RECEIVED:
-      self->stats.audio_buffers_received += n;
-      break;
-    case COUNT_BYTES_RECEIVED:
-      self->stats.bytes_received += bytes;
-      break;
-  }
-}
-
-static GstPadProbeReturn
-on_pad_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
-{
-  Probe *probe = user_data;
-  LmcMedia *self = probe->self;
-  guint64 n = 1, bytes;
-  gboolean first = FALSE;
-  gboolean sent = probe->counter <= COUNT_BYTES_SENT;
-
-  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
-    GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
-
-    n = gst_buffer_list_length (list);
-    bytes = gst_buffer_list_calculate_size (list);
-  } else {
-    bytes = gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info));
-  }
-
-  /* Sent media counts from the moment DTLS is up (before that webrtcbin
-   * drops it); received media whenever it arrives. Both stop at freeze. */
-  g_mutex_lock (&self->lock);
-  if (sent ? self->sending : !self->frozen)
-    count_locked (self, probe->counter, n, bytes);
-  if (probe->counter == COUNT_VIDEO_RECEIVED && !self->seen_first_frame) {
-    self->seen_first_frame = TRUE;
-    first = TRUE;
-  }
-  g_mutex_unlock (&self->lock);
-
-  if (first) {
-    Hop *hop = hop_new (self, LMC_MEDIA_EVENT_FIRST_FRAME);
-
-    GST_INFO ("[%s] first remote video frame decoded", self->log_id);
-    hop_send (hop);
-  }
-  return GST_PAD_PROBE_OK;
-}
-
-static void
-add_probe (LmcMedia *self, GstPad *pad, Counter counter)
-{
-  Probe *probe = g_new0 (Probe, 1);
-
-  probe->self = self;
-  probe->counter = counter;
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-                     on_pad_probe, probe, g_free);
-}
-
-static void
-add_element_probe (LmcMedia *self, GstElement *element, const char *pad_name, Counter counter)
-{
-  g_autoptr (GstPad) pad = gst_element_get_static_pad (element, pad_name);
-
-  if (pad)
-    add_probe (self, pad, counter);
-}
-
 /* ---- Receiving ---- */
+
+static void
+on_first_frame (gpointer user_data)
+{
+  LmcMedia *self = user_data;
+
+  GST_INFO ("[%s] first remote video frame decoded", self->log_id);
+  hop_send (hop_new (self, LMC_MEDIA_EVENT_FIRST_FRAME));
+}
 
 static GstElement *
 make_receive_bin (LmcMedia *self, const char *kind, const char *encoding, GError **error)
@@ -291,6 +225,31 @@ make_receive_bin (LmcMedia *self, const char *kind, const char *encoding, GError
   return gst_parse_bin_from_description (desc, TRUE, error);
 }
 
+/* The mid of the transceiver behind one of webrtcbin's pads. */
+static char *
+pad_mid (GstPad *pad)
+{
+  g_autoptr (GstWebRTCRTPTransceiver) trans = NULL;
+  char *mid = NULL;
+
+  g_object_get (pad, "transceiver", &trans, NULL);
+  if (trans)
+    g_object_get (trans, "mid", &mid, NULL);
+  return mid;
+}
+
+static void
+remember_video_ssrc (LmcMedia *self, const GstStructure *s)
+{
+  guint ssrc = 0;
+
+  if (s == NULL || !gst_structure_get_uint (s, "ssrc", &ssrc))
+    return;
+  g_mutex_lock (&self->lock);
+  g_array_append_val (self->video_ssrcs_in, ssrc);
+  g_mutex_unlock (&self->lock);
+}
+
 static void
 on_webrtc_pad_added (GstElement *webrtc, GstPad *pad, gpointer user_data)
 {
@@ -298,12 +257,14 @@ on_webrtc_pad_added (GstElement *webrtc, GstPad *pad, gpointer user_data)
   g_autoptr (GstCaps) caps = NULL;
   g_autoptr (GstElement) decoder = NULL;
   g_autoptr (GstPad) sink = NULL;
+  g_autoptr (GstPad) decoded = NULL;
   g_autoptr (GError) error = NULL;
+  g_autofree char *mid = NULL;
   const GstStructure *s;
   const char *kind, *encoding;
   GstElement *bin;
-  guint ssrc = 0;
   gboolean is_video;
+  Hop *hop;
 
   if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
     return;
@@ -316,7 +277,9 @@ on_webrtc_pad_added (GstElement *webrtc, GstPad *pad, gpointer user_data)
   encoding = s ? gst_structure_get_string (s, "encoding-name") : NULL;
   kind = kind ? kind : "unknown";
   is_video = g_str_equal (kind, "video");
-  GST_INFO ("[%s] receiving %s %s", self->log_id, kind, encoding ? encoding : "?");
+  mid = pad_mid (pad);
+  GST_INFO ("[%s] receiving %s %s on mid %s", self->log_id, kind, encoding ? encoding : "?",
+            mid ? mid : "?");
 
   bin = make_receive_bin (self, kind, encoding, &error);
   if (bin == NULL) {
@@ -326,21 +289,103 @@ on_webrtc_pad_added (GstElement *webrtc, GstPad *pad, gpointer user_data)
   gst_bin_add (GST_BIN (self->pipeline), bin);
   decoder = gst_bin_get_by_name (GST_BIN (bin), "decoder");
   if (decoder)
-    add_element_probe (self, decoder, "src",
-                       is_video ? COUNT_VIDEO_RECEIVED : COUNT_AUDIO_RECEIVED);
-  add_probe (self, pad, COUNT_BYTES_RECEIVED);
-
-  if (is_video && s && gst_structure_get_uint (s, "ssrc", &ssrc)) {
-    g_mutex_lock (&self->lock);
-    self->video_ssrc_in = ssrc;
-    g_mutex_unlock (&self->lock);
-  }
+    decoded = gst_element_get_static_pad (decoder, "src");
+  if (is_video)
+    remember_video_ssrc (self, s);
+  if (g_str_equal (kind, "video") || g_str_equal (kind, "audio"))
+    lmc_counters_watch_stream (self->counters, mid ? mid : "", is_video, pad, decoded);
 
   gst_element_sync_state_with_parent (bin);
   sink = gst_element_get_static_pad (bin, "sink");
-  if (sink == NULL || gst_pad_link (pad, sink) != GST_PAD_LINK_OK)
+  if (sink == NULL || gst_pad_link (pad, sink) != GST_PAD_LINK_OK) {
     hop_error (self, "media_error",
                g_error_new (LMC_ERROR, LMC_ERROR_MEDIA, "cannot link the received %s stream", kind));
+    return;
+  }
+  hop = hop_new (self, LMC_MEDIA_EVENT_REMOTE_STREAM);
+  hop->text = g_strdup (mid ? mid : "");
+  hop->video = is_video;
+  hop_send (hop);
+}
+
+/* gst_sdp_media_attributes_to_caps() copies every attribute, the
+ * section's SSRCs and the peer's fingerprint included: webrtcbin would
+ * write them back into the answer. Keep the header extensions only. */
+static gboolean
+keep_codec_field (GQuark field, GValue *value, gpointer user_data)
+{
+  const char *name = g_quark_to_string (field);
+
+  return !g_str_has_prefix (name, "a-") && !g_str_has_prefix (name, "ssrc-") &&
+         !g_str_has_prefix (name, "x-");
+}
+
+/* The caps of section `mline` of `offer` for its first media format, with
+ * its feedback and header extensions, as webrtcbin reads an offer. */
+static GstCaps *
+offer_media_caps (const GstSDPMessage *offer, guint mline)
+{
+  const GstSDPMedia *media = offer ? gst_sdp_message_get_media (offer, mline) : NULL;
+
+  for (guint i = 0; media && i < gst_sdp_media_formats_len (media); i++) {
+    guint64 pt;
+    GstCaps *caps;
+    GstStructure *s;
+    const char *encoding;
+
+    if (!g_ascii_string_to_unsigned (gst_sdp_media_get_format (media, i), 10, 0, 127, &pt, NULL))
+      continue;
+    caps = gst_sdp_media_get_caps_from_media (media, (gint) pt);
+    if (caps == NULL)
+      continue;
+    caps = gst_caps_make_writable (caps);
+    s = gst_caps_get_structure (caps, 0);
+    encoding = gst_structure_get_string (s, "encoding-name");
+    if (g_strcmp0 (encoding, "VP8") != 0 && g_strcmp0 (encoding, "OPUS") != 0) {
+      gst_caps_unref (caps);
+      continue;
+    }
+    gst_structure_set_name (s, "application/x-rtp");
+    gst_sdp_media_attributes_to_caps (media, caps);
+    gst_structure_filter_and_map_in_place (gst_caps_get_structure (caps, 0), keep_codec_field, NULL);
+    return caps;
+  }
+  return NULL;
+}
+
+/* Transceivers webrtcbin made for media sections of a remote offer take
+ * the offer's direction (sendonly from a relay), which it would then
+ * answer with "inactive"; without codec preferences webrtcbin answers
+ * them through yet another transceiver of its own, which a later offer
+ * no longer finds. Make them receivers of what the offer sends, whose
+ * payload type is the section's own (a relay gives each forwarded stream
+ * one). */
+static void
+prepare_receive_transceivers (LmcMedia *self)
+{
+  g_autoptr (GArray) transceivers = NULL;
+  g_autoptr (GstSDPMessage) offer = NULL;
+
+  g_mutex_lock (&self->lock);
+  if (self->applied_offer)
+    gst_sdp_message_copy (self->applied_offer, &offer);
+  g_mutex_unlock (&self->lock);
+
+  g_signal_emit_by_name (self->webrtc, "get-transceivers", &transceivers);
+  for (guint i = 0; transceivers && i < transceivers->len; i++) {
+    GstWebRTCRTPTransceiver *trans = g_array_index (transceivers, GstWebRTCRTPTransceiver *, i);
+    g_autoptr (GstCaps) caps = NULL;
+    guint mline = G_MAXUINT;
+
+    if (g_ptr_array_find (self->send_transceivers, trans, NULL))
+      continue;
+    g_object_get (trans, "mlineindex", &mline, NULL);
+    caps = mline != G_MAXUINT ? offer_media_caps (offer, mline) : NULL;
+    if (caps == NULL)
+      continue;
+    g_object_set (trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
+                  "codec-preferences", caps, "do-nack", TRUE, NULL);
+  }
 }
 
 /* ---- Sending ---- */
@@ -384,10 +429,9 @@ audio_send_description (const LmcMediaConfig *config)
 }
 
 static gboolean
-set_transceiver (GstPad *pad, const char *caps_str, GError **error)
+set_transceiver (LmcMedia *self, GstPad *pad, GstCaps *caps, GError **error)
 {
   g_autoptr (GstWebRTCRTPTransceiver) trans = NULL;
-  g_autoptr (GstCaps) caps = gst_caps_from_string (caps_str);
 
   g_object_get (pad, "transceiver", &trans, NULL);
   if (trans == NULL) {
@@ -395,10 +439,14 @@ set_transceiver (GstPad *pad, const char *caps_str, GError **error)
     return FALSE;
   }
   g_object_set (trans, "codec-preferences", caps, "do-nack", TRUE, NULL);
+  g_ptr_array_add (self->send_transceivers, g_steal_pointer (&trans));
   return TRUE;
 }
 
-/* desc → payloader → a new webrtcbin sink pad with its transceiver. */
+/* desc → payloader → a new webrtcbin sink pad with its transceiver. The
+ * pad is asked for with its caps, so that its transceiver has a kind from
+ * the start: a remote offer's video and audio sections then find ours
+ * whatever their order. */
 static gboolean
 add_send_branch (LmcMedia    *self,
                  const char  *desc,
@@ -407,10 +455,11 @@ add_send_branch (LmcMedia    *self,
                  GError     **error)
 {
   g_autoptr (GstElement) encoder = NULL;
-  g_autoptr (GstElement) payloader = NULL;
   g_autoptr (GstElement) source = NULL;
   g_autoptr (GstPad) src = NULL;
   g_autoptr (GstPad) sink = NULL;
+  g_autoptr (GstCaps) caps = gst_caps_from_string (rtp_caps);
+  GstPadTemplate *templ;
   GstElement *bin;
 
   bin = gst_parse_bin_from_description (desc, TRUE, error);
@@ -421,25 +470,20 @@ add_send_branch (LmcMedia    *self,
   source = gst_bin_get_by_name (GST_BIN (bin), "source");
   if (is_video && self->config.video == LMC_VIDEO_SOURCE_V4L2 && self->config.video_device)
     g_object_set (source, "device", self->config.video_device, NULL);
-
-  encoder = gst_bin_get_by_name (GST_BIN (bin), "encoder");
-  payloader = gst_bin_get_by_name (GST_BIN (bin), "payloader");
   if (is_video) {
-    add_element_probe (self, encoder, "src", COUNT_VIDEO_SENT);
+    encoder = gst_bin_get_by_name (GST_BIN (bin), "encoder");
     self->video_encoder = gst_object_ref (encoder);
-  } else {
-    add_element_probe (self, payloader, "src", COUNT_AUDIO_SENT);
   }
 
-  sink = gst_element_request_pad_simple (self->webrtc, "sink_%u");
+  templ = gst_element_get_pad_template (self->webrtc, "sink_%u");
+  sink = gst_element_request_pad (self->webrtc, templ, NULL, caps);
   src = gst_element_get_static_pad (bin, "src");
   if (sink == NULL || src == NULL || gst_pad_link (src, sink) != GST_PAD_LINK_OK) {
     g_set_error (error, LMC_ERROR, LMC_ERROR_MEDIA, "cannot link the %s encoder to webrtcbin",
                  is_video ? "video" : "audio");
     return FALSE;
   }
-  add_probe (self, sink, COUNT_BYTES_SENT);
-  return set_transceiver (sink, rtp_caps, error);
+  return set_transceiver (self, sink, caps, error);
 }
 
 static void
@@ -498,7 +542,8 @@ on_webrtc_negotiation_needed (GstElement *webrtc, gpointer user_data)
   LmcMedia *self = user_data;
   GstPromise *promise;
 
-  /* Renegotiation is not supported yet: one offer per consultation. */
+  /* The offerer makes one offer (a direct consultation); as the answerer,
+   * webrtcbin also asks when a relay's offer added streams: ignored. */
   if (!self->offerer || !g_atomic_int_compare_and_exchange (&self->offer_started, 0, 1))
     return;
   promise = gst_promise_new_with_change_func (on_description_created, self, NULL);
@@ -521,6 +566,7 @@ on_remote_description_set (GstPromise *promise, gpointer user_data)
   if (!self->offerer) {
     GstPromise *answer = gst_promise_new_with_change_func (on_description_created, self, NULL);
 
+    prepare_receive_transceivers (self);
     g_signal_emit_by_name (self->webrtc, "create-answer", NULL, answer);
   }
 }
@@ -579,9 +625,6 @@ on_webrtc_connection_state (GObject *webrtc, GParamSpec *pspec, gpointer user_da
   g_object_get (webrtc, "connection-state", &state, NULL);
   if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED &&
       g_atomic_int_compare_and_exchange (&self->connected, 0, 1)) {
-    g_mutex_lock (&self->lock);
-    self->sending = !self->frozen;
-    g_mutex_unlock (&self->lock);
     /* Everything encoded before DTLS was up was dropped: start the
      * stream with a key frame instead of waiting for the next one. */
     if (self->video_encoder) {
@@ -615,36 +658,71 @@ on_agent_selected_pair (NiceAgent *agent, guint stream_id, guint component_id,
 
 /* ---- Statistics ---- */
 
+/* The RTT from the RTCP report blocks the rtpsessions hold: webrtcbin
+ * 1.22's remote-inbound-rtp entries are missing on some sides and say 0
+ * for a report block without an LSR. */
+static double
+sessions_rtt (LmcMedia *self)
+{
+  g_autoptr (GPtrArray) sessions = g_ptr_array_new_with_free_func (gst_object_unref);
+  double sum = 0;
+  guint n = 0;
+
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; i < self->sessions->len; i++)
+    g_ptr_array_add (sessions, gst_object_ref (g_ptr_array_index (self->sessions, i)));
+  g_mutex_unlock (&self->lock);
+
+  for (guint i = 0; i < sessions->len; i++) {
+    GstStructure *stats = NULL;
+    double rtt;
+
+    g_object_get (g_ptr_array_index (sessions, i), "stats", &stats, NULL);
+    rtt = lmc_media_stats_session_rtt (stats);
+    GST_LOG ("[%s] session stats (rtt %.3f ms): %" GST_PTR_FORMAT, self->log_id, rtt, stats);
+    gst_clear_structure (&stats);
+    if (rtt > 0) {
+      sum += rtt;
+      n++;
+    }
+  }
+  return n > 0 ? sum / n : -1;
+}
+
 static void
 on_stats_ready (GstPromise *promise, gpointer user_data)
 {
   LmcMedia *self = user_data;
   const GstStructure *reply = NULL;
   LmcMediaStatsNet net;
+  g_autoptr (GArray) ssrcs = NULL;
+  double rtt = sessions_rtt (self);
   Hop *hop;
-  guint ssrc;
 
   if (gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED)
     reply = gst_promise_get_reply (promise);
 
   g_mutex_lock (&self->lock);
-  ssrc = self->video_ssrc_in;
+  ssrcs = g_array_copy (self->video_ssrcs_in);
   g_mutex_unlock (&self->lock);
 
-  lmc_media_stats_parse (reply, ssrc, &net);
-  gst_promise_unref (promise);
+  lmc_media_stats_parse (reply, (const guint *) ssrcs->data, ssrcs->len, &net);
 
   g_mutex_lock (&self->lock);
   if (net.valid) {
     self->stats.packets_received = net.packets_received;
     self->stats.packets_lost = net.packets_lost;
-    if (net.rtt_ms >= 0)
-      self->stats.rtt_ms = net.rtt_ms;
   }
+  /* A report block without an LSR gives no RTT: keep the last one. */
+  if (rtt > 0)
+    self->stats.rtt_ms = rtt;
+  else if (net.rtt_ms > 0)
+    self->stats.rtt_ms = net.rtt_ms;
   hop = hop_new (self, LMC_MEDIA_EVENT_STATS);
   hop->stats = self->stats;
-  hop->stats.time_us = hop->time_us;
   g_mutex_unlock (&self->lock);
+  lmc_counters_get (self->counters, &hop->stats);
+  hop->stats.time_us = hop->time_us;
   hop_send (hop);
 }
 
@@ -656,8 +734,9 @@ lmc_media_request_stats (LmcMedia *self)
   g_return_if_fail (LMC_IS_MEDIA (self));
   if (self->stopped || !self->started)
     return;
-  promise = gst_promise_new_with_change_func (on_stats_ready, self, NULL);
+  promise = gst_promise_new_with_change_func (on_stats_ready, g_object_ref (self), g_object_unref);
   g_signal_emit_by_name (self->webrtc, "get-stats", NULL, promise);
+  gst_promise_unref (promise);
 }
 
 void
@@ -666,18 +745,23 @@ lmc_media_get_stats (LmcMedia *self, LmcMediaStats *stats)
   g_return_if_fail (LMC_IS_MEDIA (self));
   g_mutex_lock (&self->lock);
   *stats = self->stats;
-  stats->time_us = g_get_monotonic_time ();
   g_mutex_unlock (&self->lock);
+  lmc_counters_get (self->counters, stats);
+  stats->time_us = g_get_monotonic_time ();
+}
+
+GArray *
+lmc_media_get_stream_stats (LmcMedia *self)
+{
+  g_return_val_if_fail (LMC_IS_MEDIA (self), NULL);
+  return lmc_counters_get_streams (self->counters);
 }
 
 void
 lmc_media_freeze_counters (LmcMedia *self)
 {
   g_return_if_fail (LMC_IS_MEDIA (self));
-  g_mutex_lock (&self->lock);
-  self->frozen = TRUE;
-  self->sending = FALSE;
-  g_mutex_unlock (&self->lock);
+  lmc_counters_freeze (self->counters);
 }
 
 /* ---- Bus ---- */
@@ -713,6 +797,35 @@ on_bus_message (GstBus *bus, GstMessage *message, gpointer user_data)
 }
 
 /* ---- Set-up ---- */
+
+/* webrtcbin builds its transports and RTP sessions as negotiation goes:
+ * count what leaves at each nicesink, and let each rtpsession send the
+ * regular reports that measure the round trip (see RTCP_MIN_INTERVAL_NS). */
+static void
+on_webrtc_deep_element_added (GstBin *bin, GstBin *sub_bin, GstElement *element, gpointer user_data)
+{
+  LmcMedia *self = user_data;
+  GstElementFactory *factory = gst_element_get_factory (element);
+  const char *name = factory ? gst_plugin_feature_get_name (GST_PLUGIN_FEATURE (factory)) : NULL;
+
+  if (g_strcmp0 (name, "nicesink") == 0) {
+    g_autoptr (GstPad) pad = gst_element_get_static_pad (element, "sink");
+
+    if (pad)
+      lmc_counters_watch_network_out (self->counters, pad);
+  } else if (g_strcmp0 (name, "rtpsession") == 0) {
+    g_autoptr (GObject) session = NULL;
+
+    g_object_set (element, "rtcp-min-interval", (guint64) RTCP_MIN_INTERVAL_NS, NULL);
+    g_object_get (element, "internal-session", &session, NULL);
+    if (session && g_object_class_find_property (G_OBJECT_GET_CLASS (session),
+                                                 "twcc-feedback-interval"))
+      g_object_set (session, "twcc-feedback-interval", (guint64) TWCC_FEEDBACK_INTERVAL_NS, NULL);
+    g_mutex_lock (&self->lock);
+    g_ptr_array_add (self->sessions, gst_object_ref (element));
+    g_mutex_unlock (&self->lock);
+  }
+}
 
 static void
 configure_ice (LmcMedia *self)
@@ -777,6 +890,8 @@ build_pipeline (LmcMedia *self, GError **error)
   g_signal_connect (self->webrtc, "notify::connection-state",
                     G_CALLBACK (on_webrtc_connection_state), self);
   g_signal_connect (self->webrtc, "pad-added", G_CALLBACK (on_webrtc_pad_added), self);
+  g_signal_connect (self->webrtc, "deep-element-added",
+                    G_CALLBACK (on_webrtc_deep_element_added), self);
 
   if (!add_send_branch (self, video_desc, VIDEO_RTP_CAPS, TRUE, error))
     return FALSE;
@@ -804,6 +919,7 @@ lmc_media_new (const LmcMediaConfig *config,
   g_autoptr (LmcMedia) self = g_object_new (LMC_TYPE_MEDIA, NULL);
 
   self->log_id = g_strdup (log_id ? log_id : "media");
+  self->counters = lmc_counters_new (VIDEO_PT, AUDIO_PT, on_first_frame, self);
   lmc_media_config_copy (config, &self->config);
   self->func = func;
   self->user_data = user_data;
@@ -831,15 +947,71 @@ lmc_media_start (LmcMedia  *self,
   return TRUE;
 }
 
+static gboolean
+apply_remote_description (LmcMedia *self, int sdp_type, const char *sdp, GError **error)
+{
+  GstSDPMessage *msg = lmc_sdp_parse (sdp, error);
+  GstWebRTCSessionDescription *desc;
+  GstPromise *promise;
+
+  if (msg == NULL)
+    return FALSE;
+  GST_DEBUG ("[%s] remote %s:\n%s", self->log_id, gst_webrtc_sdp_type_to_string (sdp_type), sdp);
+  self->n_remote_mlines = MAX (self->n_remote_mlines, gst_sdp_message_medias_len (msg));
+  if (sdp_type == GST_WEBRTC_SDP_TYPE_OFFER) {
+    self->answering = TRUE;
+    g_mutex_lock (&self->lock);
+    g_clear_pointer (&self->applied_offer, gst_sdp_message_free);
+    gst_sdp_message_copy (msg, &self->applied_offer);
+    g_mutex_unlock (&self->lock);
+  }
+  desc = gst_webrtc_session_description_new (sdp_type, msg);
+  promise = gst_promise_new_with_change_func (on_remote_description_set, self, NULL);
+  g_signal_emit_by_name (self->webrtc, "set-remote-description", desc, promise);
+  gst_webrtc_session_description_free (desc);
+  return TRUE;
+}
+
+/* Our answer is made: an offer that came meanwhile is next. */
+static void
+answer_done (LmcMedia *self)
+{
+  g_autofree char *offer = g_steal_pointer (&self->pending_offer);
+  g_autoptr (GError) error = NULL;
+
+  self->answering = FALSE;
+  if (offer == NULL || self->stopped)
+    return;
+  GST_INFO ("[%s] applying the offer that came during the last answer", self->log_id);
+  if (!apply_remote_description (self, GST_WEBRTC_SDP_TYPE_OFFER, offer, &error))
+    hop_error (self, "bad_sdp", g_steal_pointer (&error));
+}
+
+static gboolean
+check_remote_type (LmcMedia *self, const char *type, int sdp_type, GError **error)
+{
+  gboolean is_offer = sdp_type == GST_WEBRTC_SDP_TYPE_OFFER;
+
+  if (is_offer == self->offerer || (self->offerer && self->remote_set)) {
+    g_set_error (error, LMC_ERROR, LMC_ERROR_PEER, "unexpected SDP %s: this side is the %s",
+                 type, self->offerer ? "offerer" : "answerer");
+    return FALSE;
+  }
+  if (is_offer && ++self->n_remote_offers > MAX_REMOTE_OFFERS) {
+    g_set_error (error, LMC_ERROR, LMC_ERROR_PEER, "more than %d offers in one consultation",
+                 MAX_REMOTE_OFFERS);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 gboolean
 lmc_media_set_remote_description (LmcMedia    *self,
                                   const char  *type,
                                   const char  *sdp,
                                   GError     **error)
 {
-  GstSDPMessage *msg;
-  GstWebRTCSessionDescription *desc;
-  GstPromise *promise;
+  g_autoptr (GstSDPMessage) msg = NULL;
   int sdp_type;
 
   g_return_val_if_fail (LMC_IS_MEDIA (self), FALSE);
@@ -848,22 +1020,22 @@ lmc_media_set_remote_description (LmcMedia    *self,
     g_set_error (error, LMC_ERROR, LMC_ERROR_PEER, "unsupported SDP type \"%s\"", type ? type : "");
     return FALSE;
   }
-  if ((sdp_type == GST_WEBRTC_SDP_TYPE_OFFER) == self->offerer || self->remote_set) {
-    g_set_error (error, LMC_ERROR, LMC_ERROR_PEER, "unexpected SDP %s: this side is the %s",
-                 type, self->offerer ? "offerer" : "answerer");
+  if (!check_remote_type (self, type, sdp_type, error))
     return FALSE;
+  if (!self->answering) {
+    if (!apply_remote_description (self, sdp_type, sdp, error))
+      return FALSE;
+    self->remote_set = self->offerer;
+    return TRUE;
   }
+
+  /* Checked now, applied once the current answer is made. */
   msg = lmc_sdp_parse (sdp, error);
   if (msg == NULL)
     return FALSE;
-
-  GST_DEBUG ("[%s] remote %s:\n%s", self->log_id, type, sdp);
-  self->remote_set = TRUE;
-  self->n_remote_mlines = gst_sdp_message_medias_len (msg);
-  desc = gst_webrtc_session_description_new (sdp_type, msg);
-  promise = gst_promise_new_with_change_func (on_remote_description_set, self, NULL);
-  g_signal_emit_by_name (self->webrtc, "set-remote-description", desc, promise);
-  gst_webrtc_session_description_free (desc);
+  self->n_remote_mlines = MAX (self->n_remote_mlines, gst_sdp_message_medias_len (msg));
+  g_free (self->pending_offer);
+  self->pending_offer = g_strdup (sdp);
   return TRUE;
 }
 
@@ -897,20 +1069,109 @@ lmc_media_add_remote_candidate (LmcMedia    *self,
   return TRUE;
 }
 
-void
-lmc_media_stop (LmcMedia *self)
+static void
+stop_pipeline (LmcMedia *self)
 {
-  g_return_if_fail (LMC_IS_MEDIA (self));
-
-  if (self->stopped)
+  if (self->pipeline_stopped)
     return;
-  self->stopped = TRUE;
+  self->pipeline_stopped = TRUE;
   GST_INFO ("[%s] stopping media", self->log_id);
   if (self->pipeline)
     gst_element_set_state (self->pipeline, GST_STATE_NULL);
   g_clear_handle_id (&self->bus_watch, g_source_remove);
   if (self->agent && self->pair_handler)
     g_clear_signal_handler (&self->pair_handler, self->agent);
+}
+
+static void
+finish_close (LmcMedia *self, gboolean confirmed)
+{
+  GTask *task = g_steal_pointer (&self->close_task);
+
+  if (self->close_timeout) {
+    g_source_destroy (self->close_timeout);
+    g_clear_pointer (&self->close_timeout, g_source_unref);
+  }
+  stop_pipeline (self);
+  if (task == NULL)
+    return;
+  if (confirmed)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                             "the ICE agent did not confirm the release of its allocations in time");
+  g_object_unref (task);
+}
+
+static void
+on_agent_closed (GObject *agent, GAsyncResult *result, gpointer user_data)
+{
+  LmcMedia *self = user_data;
+
+  if (self->close_task) {
+    GST_INFO ("[%s] the ICE agent released its server allocations", self->log_id);
+    finish_close (self, TRUE);
+  }
+  g_object_unref (self);
+}
+
+static gboolean
+on_close_timeout (gpointer user_data)
+{
+  LmcMedia *self = user_data;
+
+  GST_WARNING ("[%s] the ICE agent did not release its TURN allocations in time", self->log_id);
+  finish_close (self, FALSE);
+  return G_SOURCE_REMOVE;
+}
+
+void
+lmc_media_close_async (LmcMedia            *self,
+                       guint                timeout_ms,
+                       GCancellable        *cancellable,
+                       GAsyncReadyCallback  callback,
+                       gpointer             user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (LMC_IS_MEDIA (self));
+  g_return_if_fail (self->close_task == NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, lmc_media_close_async);
+  self->stopped = TRUE;
+  if (self->pipeline_stopped || self->agent == NULL || !self->started) {
+    stop_pipeline (self);
+    g_task_return_boolean (task, TRUE);
+    g_object_unref (task);
+    return;
+  }
+  /* libnice refreshes TURN allocations until they are closed: without
+   * this the server keeps them (and the agent warns at exit). The reply
+   * comes on this thread's context, where the task was made. */
+  self->close_task = task;
+  self->close_timeout = g_timeout_source_new (timeout_ms);
+  g_source_set_callback (self->close_timeout, on_close_timeout, self, NULL);
+  g_source_attach (self->close_timeout, self->context);
+  nice_agent_close_async (self->agent, on_agent_closed, g_object_ref (self));
+}
+
+gboolean
+lmc_media_close_finish (LmcMedia      *self,
+                        GAsyncResult  *result,
+                        GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+lmc_media_stop (LmcMedia *self)
+{
+  g_return_if_fail (LMC_IS_MEDIA (self));
+
+  self->stopped = TRUE;
+  finish_close (self, FALSE);
 }
 
 /* ---- Prewarm ---- */
@@ -957,6 +1218,8 @@ lmc_media_dispose (GObject *object)
 
   if (self->pipeline)
     lmc_media_stop (self);
+  g_clear_pointer (&self->sessions, g_ptr_array_unref);
+  g_clear_pointer (&self->send_transceivers, g_ptr_array_unref);
   g_clear_object (&self->agent);
   g_clear_object (&self->video_encoder);
   g_clear_object (&self->webrtc);
@@ -970,6 +1233,10 @@ lmc_media_finalize (GObject *object)
   LmcMedia *self = LMC_MEDIA (object);
 
   g_free (self->log_id);
+  g_free (self->pending_offer);
+  g_clear_pointer (&self->applied_offer, gst_sdp_message_free);
+  lmc_counters_free (self->counters);
+  g_array_unref (self->video_ssrcs_in);
   lmc_media_config_clear (&self->config);
   g_main_context_unref (self->context);
   g_mutex_clear (&self->lock);
@@ -992,4 +1259,7 @@ lmc_media_init (LmcMedia *self)
   g_mutex_init (&self->lock);
   self->context = g_main_context_ref_thread_default ();
   self->stats.rtt_ms = -1;
+  self->video_ssrcs_in = g_array_new (FALSE, FALSE, sizeof (guint));
+  self->sessions = g_ptr_array_new_with_free_func (gst_object_unref);
+  self->send_transceivers = g_ptr_array_new_with_free_func (gst_object_unref);
 }

@@ -2,7 +2,7 @@
 /* Copyright 2026 The lastmile developers */
 #pragma once
 
-#include <glib-object.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -52,11 +52,18 @@ typedef enum {
   LMC_MEDIA_EVENT_ICE_CONNECTED,    /* time_us */
   LMC_MEDIA_EVENT_CONNECTED,        /* time_us: ICE and DTLS up, media flows */
   LMC_MEDIA_EVENT_FIRST_FRAME,      /* time_us: first decoded remote frame */
+  LMC_MEDIA_EVENT_REMOTE_STREAM,    /* text (mid), video: a remote stream started */
   LMC_MEDIA_EVENT_STATS,            /* stats */
   LMC_MEDIA_EVENT_ERROR,            /* reason, error */
 } LmcMediaEventKind;
 
-/* Cumulative figures of one consultation. */
+/* Cumulative figures of one consultation. Sent media is counted as it is
+ * handed to the network (RTP packets of the video payload type that end
+ * a frame, of the audio payload type, their bytes with SRTP); received
+ * media per stream: decoded video frames, audio RTP packets and RTP bytes
+ * as webrtcbin hands them out. After lmc_media_freeze_counters() the
+ * counts stop and media RTP is no longer sent, so what one side counts as
+ * received never exceeds what the other counted as sent. */
 typedef struct {
   guint64 video_frames_sent;
   guint64 video_frames_received;
@@ -66,17 +73,26 @@ typedef struct {
   guint64 bytes_received;
   guint64 packets_received;   /* RTP, from the jitterbuffers */
   guint64 packets_lost;
-  double rtt_ms;              /* < 0 when unknown */
+  double rtt_ms;              /* RTCP report blocks (RFC 3550); < 0 when unknown */
   const char *local_candidate_type;   /* static strings, NULL when unknown */
   const char *remote_candidate_type;
   gint64 time_us;             /* monotonic time of the sample */
 } LmcMediaStats;
+
+/* One received stream (an m-line of the remote description). */
+typedef struct {
+  char *mid;
+  gboolean video;
+  guint64 frames;             /* decoded video frames, or audio RTP packets */
+  guint64 bytes;              /* RTP bytes */
+} LmcMediaStreamStats;
 
 typedef struct {
   LmcMediaEventKind kind;
   const char *sdp_type;
   const char *text;
   guint mline;
+  gboolean video;
   gint64 time_us;
   const LmcMediaStats *stats;
   const char *reason;         /* machine-readable, for consult.end */
@@ -104,14 +120,20 @@ LmcMedia *lmc_media_new (const LmcMediaConfig *config,
                          gpointer              user_data,
                          GError              **error);
 
-/* Starts the pipeline; the offerer then emits LOCAL_SDP with its offer. */
+/* Starts the pipeline; the offerer then emits LOCAL_SDP with its offer.
+ * The answerer answers every offer it is given (a relay renegotiates
+ * when participants come and go); the offerer makes one offer. */
 gboolean lmc_media_start (LmcMedia  *self,
                           gboolean   offerer,
                           GError   **error);
 
 /* The peer's description. Fails at once for SDP that does not parse or is
  * of the wrong type for this side; a description webrtcbin rejects later
- * arrives as an ERROR event with reason "bad_sdp". */
+ * arrives as an ERROR event with reason "bad_sdp". An offer that comes
+ * while the previous one is still being answered waits for that answer
+ * (only the latest waits). Media sections the offer adds become receive
+ * streams: each one's frames are counted under its mid, and a
+ * REMOTE_STREAM event announces it when its media starts. */
 gboolean lmc_media_set_remote_description (LmcMedia    *self,
                                            const char  *type,
                                            const char  *sdp,
@@ -130,11 +152,31 @@ void lmc_media_request_stats (LmcMedia *self);
 /* The counters now (network figures from the last STATS). */
 void lmc_media_get_stats (LmcMedia *self, LmcMediaStats *stats);
 
-/* Stops counting, so that both sides of an ending consultation compare
- * the same stretch of media. */
+/* The received streams, one LmcMediaStreamStats per mid, in the order
+ * they started. Free with g_array_unref(). */
+GArray *lmc_media_get_stream_stats (LmcMedia *self);
+
+/* Stops counting (and sending media), so that both sides of an ending
+ * consultation compare the same stretch of media. */
 void lmc_media_freeze_counters (LmcMedia *self);
 
-/* Stops the pipeline; no event is delivered afterwards. */
+/* Releases what the ICE agent holds on servers (its TURN allocations,
+ * with refresh requests of lifetime 0), then stops the pipeline. No event
+ * is delivered once called. `callback` runs on the main context when the
+ * agent confirmed, or after `timeout_ms`: then finish fails with
+ * G_IO_ERROR_TIMED_OUT (the pipeline is stopped either way). */
+void lmc_media_close_async (LmcMedia            *self,
+                            guint                timeout_ms,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data);
+gboolean lmc_media_close_finish (LmcMedia      *self,
+                                 GAsyncResult  *result,
+                                 GError       **error);
+
+/* Stops the pipeline now, without waiting for the ICE agent (a close in
+ * progress completes at once with G_IO_ERROR_TIMED_OUT); no event is
+ * delivered afterwards. */
 void lmc_media_stop (LmcMedia *self);
 
 G_END_DECLS

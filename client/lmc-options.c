@@ -17,7 +17,12 @@ static const char description[] =
   "--patient-ref) and waits for a doctor; a doctor's token goes available,\n"
   "shows the queue and accepts a request (--accept-first, or the number of\n"
   "a request typed at the prompt). The client handles one consultation and\n"
-  "exits. Ctrl-C ends the consultation (or withdraws the request).\n"
+  "exits. Ctrl-C ends the consultation (or withdraws the request); a doctor\n"
+  "who leaves a consultation other doctors are still in only leaves it.\n"
+  "\n"
+  "With a media relay several doctors can take part: --invite NAME asks\n"
+  "another doctor in once the call is up; an invited doctor accepts with\n"
+  "--accept-invites, or by answering y at the prompt.\n"
   "\n"
   "The token may also come from the environment variable LASTMILE_TOKEN,\n"
   "which keeps it out of the process list.\n"
@@ -56,6 +61,7 @@ lmc_options_clear (LmcOptions *options)
   g_clear_pointer (&options->specialty, g_free);
   g_clear_pointer (&options->urgency, g_free);
   g_clear_pointer (&options->patient_ref, g_free);
+  g_clear_pointer (&options->invite, g_free);
   g_clear_pointer (&options->video, g_free);
   g_clear_pointer (&options->audio, g_free);
   g_clear_pointer (&options->resolution, g_free);
@@ -176,6 +182,19 @@ check_audio (LmcOptions *options, GError **error)
 }
 
 static gboolean
+is_account_name (const char *name)
+{
+  gsize len = strlen (name);
+
+  if (len < 1 || len > 64)
+    return FALSE;
+  for (const char *c = name; *c; c++)
+    if (!g_ascii_isalnum (*c) && *c != '_' && *c != '.' && *c != '-')
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
 check_strings (LmcOptions *options, GError **error)
 {
   const char *env_token = g_getenv ("LASTMILE_TOKEN");
@@ -207,6 +226,9 @@ check_strings (LmcOptions *options, GError **error)
     if (len < 1 || len > 64 || !g_utf8_validate (options->patient_ref, -1, NULL))
       return bad (error, "--patient-ref must be 1-64 bytes of UTF-8");
   }
+  if (options->invite && !is_account_name (options->invite))
+    return bad (error, "--invite: \"%s\" is not an account name (1-64 of A-Z a-z 0-9 _ . -)",
+                options->invite);
   if (options->ca_file && !g_file_test (options->ca_file, G_FILE_TEST_IS_REGULAR))
     return bad (error, "--ca-file: %s is not a readable file", options->ca_file);
   return TRUE;
@@ -285,6 +307,12 @@ lmc_options_parse (LmcOptions  *options,
       "Clinic: the patient's pseudonymous reference (never a name)", "REF" },
     { "accept-first", 0, 0, G_OPTION_ARG_NONE, &options->accept_first,
       "Doctor: accept the first request in the queue without asking", NULL },
+    { "invite", 0, 0, G_OPTION_ARG_STRING, &options->invite,
+      "Doctor: invite this doctor (account name) once the call is up (needs a relay)", "NAME" },
+    { "accept-invites", 0, 0, G_OPTION_ARG_NONE, &options->accept_invites,
+      "Doctor: join consultations other doctors invite you to without asking", NULL },
+    { "consent-recording", 0, 0, G_OPTION_ARG_NONE, &options->consent_recording,
+      "Clinic: the patient consents to the consultation being recorded (needs a relay)", NULL },
     { "video", 0, 0, G_OPTION_ARG_STRING, &options->video,
       "test, v4l2[:DEVICE] or auto (default auto: a camera if there is one)", "SOURCE" },
     { "audio", 0, 0, G_OPTION_ARG_STRING, &options->audio,

@@ -20,6 +20,9 @@ typedef struct {
   char *urgency;
   char *patient_ref;
   gboolean accept_first;
+  char *invite;           /* doctor: invite this doctor once media flows */
+  gboolean accept_invites;
+  gboolean consent_recording;
   char *video;
   char *audio;
   char *resolution;

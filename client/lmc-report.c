@@ -4,6 +4,16 @@
 
 #include <json-glib/json-glib.h>
 
+static void
+report_peer_free (gpointer data)
+{
+  LmcReportPeer *peer = data;
+
+  g_free (peer->peer);
+  g_free (peer->name);
+  g_free (peer);
+}
+
 void
 lmc_report_init (LmcReport *report)
 {
@@ -12,7 +22,24 @@ lmc_report_init (LmcReport *report)
     .first_frame_ms = -1,
     .rtt_ms = -1,
     .loss_pct = -1,
+    .peers = g_ptr_array_new_with_free_func (report_peer_free),
   };
+}
+
+void
+lmc_report_add_peer (LmcReport  *report,
+                     const char *peer,
+                     const char *name,
+                     guint64     video_frames_received,
+                     guint64     audio_buffers_received)
+{
+  LmcReportPeer *entry = g_new0 (LmcReportPeer, 1);
+
+  entry->peer = g_strdup (peer);
+  entry->name = g_strdup (name);
+  entry->video_frames_received = video_frames_received;
+  entry->audio_buffers_received = audio_buffers_received;
+  g_ptr_array_add (report->peers, entry);
 }
 
 void
@@ -23,6 +50,7 @@ lmc_report_clear (LmcReport *report)
   g_clear_pointer (&report->local_candidate_type, g_free);
   g_clear_pointer (&report->remote_candidate_type, g_free);
   g_clear_pointer (&report->end_reason, g_free);
+  g_clear_pointer (&report->peers, g_ptr_array_unref);
 }
 
 static void
@@ -63,6 +91,24 @@ add_figure (JsonBuilder *b, const char *key, double value)
     json_builder_add_null_value (b);
 }
 
+static void
+add_peers (JsonBuilder *b, GPtrArray *peers)
+{
+  json_builder_set_member_name (b, "peers");
+  json_builder_begin_array (b);
+  for (guint i = 0; peers && i < peers->len; i++) {
+    LmcReportPeer *peer = g_ptr_array_index (peers, i);
+
+    json_builder_begin_object (b);
+    add_string (b, "peer", peer->peer);
+    add_string (b, "name", peer->name);
+    add_count (b, "video_frames_received", peer->video_frames_received);
+    add_count (b, "audio_buffers_received", peer->audio_buffers_received);
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+}
+
 char *
 lmc_report_to_json (const LmcReport *report)
 {
@@ -87,6 +133,7 @@ lmc_report_to_json (const LmcReport *report)
   add_string (b, "local_candidate_type", report->local_candidate_type);
   add_string (b, "remote_candidate_type", report->remote_candidate_type);
   add_string (b, "end_reason", report->end_reason);
+  add_peers (b, report->peers);
   json_builder_end_object (b);
 
   root = json_builder_get_root (b);

@@ -6,8 +6,19 @@
 
 G_BEGIN_DECLS
 
+/* One remote participant's media as this side received it. */
+typedef struct {
+  char *peer;
+  char *name;
+  guint64 video_frames_received;
+  guint64 audio_buffers_received;
+} LmcReportPeer;
+
 /* What --report FILE holds: one JSON object whose key names are a
- * contract (benchmarks and tests read them). Unknown figures are null. */
+ * contract (benchmarks and tests read them). Unknown figures are null.
+ * The top-level received figures are sums over the remote participants;
+ * `peers` has one entry per remote participant (one in a direct
+ * consultation), including those that left. */
 typedef struct {
   char *consultation;
   char *role;
@@ -24,7 +35,15 @@ typedef struct {
   char *local_candidate_type;    /* host, srflx, prflx, relay or NULL */
   char *remote_candidate_type;
   char *end_reason;
+  GPtrArray *peers;              /* LmcReportPeer */
 } LmcReport;
+
+/* Appends a participant (copies the strings). */
+void lmc_report_add_peer (LmcReport  *report,
+                          const char *peer,
+                          const char *name,
+                          guint64     video_frames_received,
+                          guint64     audio_buffers_received);
 
 void lmc_report_init (LmcReport *report);
 void lmc_report_clear (LmcReport *report);

@@ -55,6 +55,7 @@ struct _LmcSession {
 
   char *waiting_id;           /* the clinic's queued request */
   JsonArray *queue;           /* the doctor's last queue */
+  char *invitation;           /* a consultation another doctor invited us to */
   gboolean accepting;
   gboolean cancelling;
   gboolean hung_up;
@@ -184,7 +185,7 @@ on_consultation_done (LmcConsultation *consultation, gpointer user_data)
   LmcSession *self = user_data;
   const char *reason = lmc_consultation_get_end_reason (consultation);
 
-  if (g_strcmp0 (reason, "completed") == 0)
+  if (lmc_consultation_ended_well (consultation))
     finish (self, NULL);
   else
     fail (self, LMC_ERROR_FAILED, "the consultation ended: %s", reason ? reason : "unknown");
@@ -245,6 +246,38 @@ accept_entry (LmcSession *self, guint index)
 }
 
 static void
+accept_invitation (LmcSession *self)
+{
+  g_autofree char *id = g_steal_pointer (&self->invitation);
+  JsonObject *message = new_request ("consult.accept", "accept");
+
+  json_object_set_string_member (message, "consultation", id);
+  self->accepting = TRUE;
+  lmc_ui_status (self->ui, id, "joining");
+  send_request (self, message);
+}
+
+/* An invitation waits for y or n; anything else is a queue choice. */
+static gboolean
+answer_invitation (LmcSession *self, const char *line)
+{
+  g_autofree char *answer = g_strstrip (g_ascii_strdown (line, -1));
+
+  if (self->invitation == NULL)
+    return FALSE;
+  if (g_str_equal (answer, "y") || g_str_equal (answer, "yes")) {
+    accept_invitation (self);
+    return TRUE;
+  }
+  if (g_str_equal (answer, "n") || g_str_equal (answer, "no")) {
+    lmc_ui_status (self->ui, self->invitation, "invitation declined");
+    g_clear_pointer (&self->invitation, g_free);
+    return TRUE;
+  }
+  return FALSE;
+}
+
+static void
 on_input_line (const char *line, gpointer user_data)
 {
   LmcSession *self = user_data;
@@ -252,6 +285,8 @@ on_input_line (const char *line, gpointer user_data)
   int choice;
 
   if (self->accepting || self->consultation || self->state != STATE_READY)
+    return;
+  if (answer_invitation (self, line))
     return;
   choice = lmc_ui_parse_choice (line, n);
   if (choice < 0) {
@@ -275,6 +310,26 @@ handle_queue (LmcSession *self, const LmMessage *msg)
                      json_array_get_length (self->queue) > 0);
   if (!interactive && !self->accepting && json_array_get_length (self->queue) > 0)
     accept_entry (self, 0);
+}
+
+static void
+handle_consult_invited (LmcSession *self, const LmMessage *msg)
+{
+  const char *id = lm_message_get_string (msg, "consultation");
+  g_autofree char *by = lmc_ui_sanitize (lm_message_get_string (msg, "by"), 64);
+  g_autofree char *clinic = lmc_ui_sanitize (lm_message_get_string (msg, "clinic"), 64);
+
+  if (self->role != LM_ROLE_DOCTOR || self->consultation || self->accepting)
+    return;
+  g_free (self->invitation);
+  self->invitation = g_strdup (id);
+  lmc_ui_status (self->ui, id, "%s invites you to a consultation with %s", by, clinic);
+  if (self->options->accept_invites) {
+    accept_invitation (self);
+    return;
+  }
+  lmc_ui_prompt (self->ui, "join it? [y/n] ");
+  lmc_ui_watch_input (self->ui, on_input_line, self);
 }
 
 /* ---- Both ---- */
@@ -367,13 +422,19 @@ go_live (LmcSession *self)
   }
 }
 
+/* The member media is negotiated with: the relay, or the other member. */
 static const char *
-other_peer (LmcSession *self, JsonArray *peers)
+media_peer (LmcSession *self, JsonObject *media, JsonArray *peers, gboolean relay)
 {
-  for (guint i = 0; i < json_array_get_length (peers); i++) {
-    JsonObject *member = json_array_get_object_element (peers, i);
-    const char *peer = json_object_get_string_member_with_default (member, "peer", NULL);
+  if (relay)
+    return json_object_get_string_member_with_default (media, "relay", NULL);
+  for (guint i = 0; peers && i < json_array_get_length (peers); i++) {
+    JsonNode *node = json_array_get_element (peers, i);
+    const char *peer;
 
+    if (!JSON_NODE_HOLDS_OBJECT (node))
+      continue;
+    peer = json_object_get_string_member_with_default (json_node_get_object (node), "peer", NULL);
     if (peer && g_strcmp0 (peer, self->peer) != 0)
       return peer;
   }
@@ -385,14 +446,20 @@ handle_consult_start (LmcSession *self, const LmMessage *msg)
 {
   g_autoptr (GError) error = NULL;
   JsonObject *media = lm_message_get_object (msg, "media");
+  JsonArray *peers = json_object_get_array_member (msg->body, "peers");
   const char *id = lm_message_get_string (msg, "consultation");
   const char *mode = json_object_get_string_member_with_default (media, "mode", "");
+  gboolean relay = g_str_equal (mode, "relay");
   LmcConsultationSetup setup = {
     .options = self->options,
     .ui = self->ui,
     .id = id,
-    .remote_peer = other_peer (self, json_object_get_array_member (msg->body, "peers")),
-    .offerer = json_object_get_boolean_member_with_default (media, "offer", FALSE),
+    .self_peer = self->peer,
+    .role = lm_role_to_string (self->role),
+    .peers = peers,
+    .relay = relay,
+    .remote_peer = media_peer (self, media, peers, relay),
+    .offerer = !relay && json_object_get_boolean_member_with_default (media, "offer", FALSE),
     .stun_servers = self->stun_servers,
     .turn_servers = self->turn_servers,
     .start_us = g_get_monotonic_time (),
@@ -407,16 +474,18 @@ handle_consult_start (LmcSession *self, const LmMessage *msg)
     return;   /* a resumed session's repeat */
   }
   self->accepting = FALSE;
+  g_clear_pointer (&self->invitation, g_free);
   lmc_ui_stop_input (self->ui);
-  if (setup.remote_peer == NULL) {
-    fail (self, LMC_ERROR_PROTOCOL, "consult.start names no other member");
-    return;
-  }
-  if (!g_str_equal (mode, "direct")) {
+  if (!relay && !g_str_equal (mode, "direct")) {
     fail (self, LMC_ERROR_PROTOCOL, "media mode \"%s\" is not supported by this client", mode);
     return;
   }
-  lmc_ui_status (self->ui, id, "consultation started (%s)", setup.offerer ? "offering" : "answering");
+  if (setup.remote_peer == NULL || g_strcmp0 (setup.remote_peer, self->peer) == 0) {
+    fail (self, LMC_ERROR_PROTOCOL, "consult.start names no %s", relay ? "relay" : "other member");
+    return;
+  }
+  lmc_ui_status (self->ui, id, "consultation started (%s)",
+                 relay ? "through a relay" : setup.offerer ? "offering" : "answering");
   self->consultation = lmc_consultation_new (&setup, &error);
   if (self->consultation == NULL)
     fail (self, LMC_ERROR_MEDIA, "cannot start media: %s", error->message);
@@ -442,9 +511,12 @@ static void
 handle_sdp (LmcSession *self, const LmMessage *msg)
 {
   LmcConsultation *consultation = check_sender (self, msg);
+  JsonNode *streams = json_object_get_member (msg->body, "streams");
 
   if (consultation)
-    lmc_consultation_handle_sdp (consultation, lm_message_get_object (msg, "sdp"));
+    lmc_consultation_handle_sdp (consultation, lm_message_get_object (msg, "sdp"),
+                                 streams && JSON_NODE_HOLDS_ARRAY (streams)
+                                 ? json_node_get_array (streams) : NULL);
 }
 
 static void
@@ -475,6 +547,35 @@ handle_consult_ended (LmcSession *self, const LmMessage *msg)
     else
       fail (self, LMC_ERROR_FAILED, "the request ended before a doctor took it: %s", reason);
   }
+}
+
+/* The consultation a server event is about, if it is ours. */
+static LmcConsultation *
+our_consultation (LmcSession *self, const LmMessage *msg)
+{
+  const char *id = lm_message_get_string (msg, "consultation");
+
+  if (self->consultation && g_strcmp0 (lmc_consultation_get_id (self->consultation), id) == 0)
+    return self->consultation;
+  return NULL;
+}
+
+static void
+handle_peer_joined (LmcSession *self, const LmMessage *msg)
+{
+  LmcConsultation *consultation = our_consultation (self, msg);
+
+  if (consultation)
+    lmc_consultation_peer_joined (consultation, lm_message_get_object (msg, "peer"));
+}
+
+static void
+handle_peer_left (LmcSession *self, const LmMessage *msg)
+{
+  LmcConsultation *consultation = our_consultation (self, msg);
+
+  if (consultation)
+    lmc_consultation_peer_left (consultation, lm_message_get_string (msg, "peer"));
 }
 
 static void
@@ -509,9 +610,27 @@ handle_error (LmcSession *self, const LmMessage *msg)
     lmc_ui_warning (self->ui, NULL, "could not accept (%s): %s", code, text);
     if (self->queue && !self->consultation)
       lmc_ui_show_queue (self->ui, self->queue, !self->options->accept_first);
+  } else if (g_str_equal (id, "invite")) {
+    lmc_ui_warning (self->ui, NULL, "the invitation was refused (%s): %s", code, text);
+  } else if (g_str_equal (id, "record")) {
+    lmc_ui_warning (self->ui, NULL, "the recording consent was refused (%s): %s", code, text);
   } else {
     lmc_ui_warning (self->ui, NULL, "server error %s: %s", code, text);
   }
+}
+
+static void
+handle_ack (LmcSession *self, const LmMessage *msg)
+{
+  const char *id = msg->id && JSON_NODE_HOLDS_VALUE (msg->id) &&
+                   json_node_get_value_type (msg->id) == G_TYPE_STRING
+                   ? json_node_get_string (msg->id) : "";
+  const char *consultation = self->consultation ? lmc_consultation_get_id (self->consultation) : NULL;
+
+  if (g_str_equal (id, "invite"))
+    lmc_ui_status (self->ui, consultation, "the invitation was delivered");
+  else if (g_str_equal (id, "record"))
+    lmc_ui_status (self->ui, consultation, "the server logged the consent to record");
 }
 
 static void
@@ -534,7 +653,10 @@ static const struct {
   { "consult.ended", handle_consult_ended },
   { "peer.away", handle_peer_away },
   { "peer.back", handle_peer_back },
-  { "ack", handle_ignored },
+  { "peer.joined", handle_peer_joined },
+  { "peer.left", handle_peer_left },
+  { "consult.invited", handle_consult_invited },
+  { "ack", handle_ack },
   { "pong", handle_ignored },
 };
 
@@ -839,6 +961,7 @@ lmc_session_free (LmcSession *self)
   g_strfreev (self->stun_servers);
   g_strfreev (self->turn_servers);
   g_free (self->waiting_id);
+  g_free (self->invitation);
   g_clear_pointer (&self->queue, json_array_unref);
   lmc_report_clear (&self->report);
   g_clear_error (&self->error);

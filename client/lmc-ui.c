@@ -84,6 +84,13 @@ lmc_ui_warning (LmcUi *ui, const char *consultation, const char *format, ...)
   va_end (args);
 }
 
+void
+lmc_ui_prompt (LmcUi *ui, const char *text)
+{
+  printf ("%s", text);
+  fflush (stdout);
+}
+
 static const char *
 member_string (JsonObject *object, const char *name)
 {

@@ -22,6 +22,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (LmcUi, lmc_ui_free)
 void lmc_ui_status (LmcUi *ui, const char *consultation, const char *format, ...) G_GNUC_PRINTF (3, 4);
 void lmc_ui_warning (LmcUi *ui, const char *consultation, const char *format, ...) G_GNUC_PRINTF (3, 4);
 
+/* A question on stdout, without a newline: the answer is typed after it. */
+void lmc_ui_prompt (LmcUi *ui, const char *text);
+
 /* Prints the queue as a numbered list, with a prompt when `prompt`. */
 void lmc_ui_show_queue (LmcUi *ui, JsonArray *waiting, gboolean prompt);
 

@@ -2,17 +2,27 @@
 /* Copyright 2026 The lastmile developers */
 #include "lms-hub.h"
 
+#include <string.h>
+
 #include "lm-error.h"
+
+static void
+send_text (LmsConn *conn, const char *text)
+{
+  if (!lms_ws_send_text (conn->ws, text, strlen (text)))
+    g_message ("%s: closing, the peer does not read what it is sent",
+               conn->session ? conn->session->peer : conn->remote);
+}
 
 void
 lms_conn_send (LmsConn *conn, JsonObject *message)
 {
   g_autofree char *text = NULL;
 
-  if (!conn || soup_websocket_connection_get_state (conn->ws) != SOUP_WEBSOCKET_STATE_OPEN)
+  if (!conn || !lms_ws_is_open (conn->ws))
     return;
   text = lm_message_to_string (message);
-  soup_websocket_connection_send_text (conn->ws, text);
+  send_text (conn, text);
 }
 
 void
@@ -27,20 +37,17 @@ lms_conn_send_error (LmsConn *conn, JsonNode *id, const GError *error)
 {
   g_autofree char *text = NULL;
 
-  if (soup_websocket_connection_get_state (conn->ws) != SOUP_WEBSOCKET_STATE_OPEN)
+  if (!lms_ws_is_open (conn->ws))
     return;
   conn->hub->metrics.messages_error++;
   text = lm_message_build_error_from_gerror (id, error);
-  soup_websocket_connection_send_text (conn->ws, text);
+  send_text (conn, text);
 }
 
 void
 lms_conn_close (LmsConn *conn, gushort code, const char *reason)
 {
-  SoupWebsocketState state = soup_websocket_connection_get_state (conn->ws);
-
-  if (state == SOUP_WEBSOCKET_STATE_OPEN)
-    soup_websocket_connection_close (conn->ws, code, reason);
+  lms_ws_close (conn->ws, code, reason);
 }
 
 /* A token bucket: `rate_burst` messages at once, refilled at
@@ -90,13 +97,11 @@ refuse_flood (LmsConn *conn)
 }
 
 void
-lms_conn_on_message (LmsConn *conn, GBytes *bytes)
+lms_conn_on_message (LmsConn *conn, const char *data, gsize len)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (LmMessage) msg = NULL;
   g_autoptr (JsonNode) id = NULL;
-  gsize len;
-  const char *data = g_bytes_get_data (bytes, &len);
 
   if (!take_token (conn))
     {
@@ -115,9 +120,10 @@ lms_conn_on_message (LmsConn *conn, GBytes *bytes)
 void
 lms_conn_free (LmsConn *conn)
 {
+  if (!conn)
+    return;
   g_clear_handle_id (&conn->hello_timeout_id, g_source_remove);
-  g_signal_handlers_disconnect_by_data (conn->ws, conn);
-  g_clear_object (&conn->ws);
+  g_clear_pointer (&conn->ws, lms_ws_free);
   g_free (conn->remote);
   g_free (conn);
 }

@@ -7,6 +7,7 @@
 #include "lm-protocol.h"
 #include "lms-db.h"
 #include "lms-options.h"
+#include "lms-ws.h"
 
 G_BEGIN_DECLS
 
@@ -33,17 +34,20 @@ typedef enum {
   LMS_STATUS_FAILED,
 } LmsStatus;
 
-/* One WebSocket connection. */
+/* One WebSocket connection. The hello timeout and the keepalive are
+ * checked by the hub's one-second tick, not by a timer each. */
 struct _LmsConn {
   LmsHub *hub;
-  SoupWebsocketConnection *ws;
+  LmsWs *ws;
   LmsSession *session;          /* NULL until hello */
   char *remote;                 /* address:port, for logs */
   double tokens;                /* rate limit bucket */
   gint64 refilled_us;
   guint64 dropped;
   gint64 rate_error_us;
-  guint hello_timeout_id;
+  gint64 connected_us;
+  guint8 ping_slot;             /* the tick (mod 30) of its keepalive ping */
+  guint hello_timeout_id;       /* always 0: kept while lms-hello.c clears it */
 };
 
 /* An authenticated peer; outlives its connection by the grace period. */
@@ -123,14 +127,20 @@ struct _LmsHub {
   GPtrArray *live_subscribers;  /* admin LmsSession * */
   guint live_timer_id;
   LmsMetrics metrics;
+  LmsWsLoop *ws_loop;           /* every connection's socket, one GSource */
+  guint tick_id;                /* 1 s: hello timeouts, keepalive */
+  guint64 ticks;
+  guint64 accepted;             /* connections so far, spreads the pings */
 };
 
 /* lms-hub.c */
 LmsHub *lms_hub_new (LmsOptions *options, LmsDb *db, GError **error);
 void lms_hub_free (LmsHub *hub);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LmsHub, lms_hub_free)
-/* Takes a new WebSocket (from the server's handler). */
-void lms_hub_add_connection (LmsHub *hub, SoupWebsocketConnection *ws, const char *remote);
+/* Takes a connection that libsoup upgraded to WebSocket (the stream stolen
+ * after the 101, its socket, TLS or not). */
+void lms_hub_add_connection (LmsHub *hub, GIOStream *stream, GSocket *socket, gboolean tls,
+                             const char *remote);
 /* Ends open consultations (reason server_restart) and closes every socket. */
 void lms_hub_shutdown (LmsHub *hub);
 /* Logs an event; failures are logged and returned. */
@@ -142,7 +152,7 @@ void lms_conn_send (LmsConn *conn, JsonObject *message);
 void lms_conn_send_error (LmsConn *conn, JsonNode *id, const GError *error);
 void lms_conn_close (LmsConn *conn, gushort code, const char *reason);
 void lms_session_send (LmsSession *session, JsonObject *message);
-void lms_conn_on_message (LmsConn *conn, GBytes *bytes);
+void lms_conn_on_message (LmsConn *conn, const char *data, gsize len);
 void lms_conn_free (LmsConn *conn);
 
 /* lms-session.c */

@@ -2,6 +2,9 @@
 /* Copyright 2026 The lastmile developers */
 #include "lms-server.h"
 
+#include <netinet/in.h>
+#include <string.h>
+
 #include "lm-error.h"
 
 static const struct {
@@ -59,22 +62,71 @@ lms_server_reply_error (SoupServerMessage *msg, const GError *error)
   lms_server_reply_json (msg, status, body);
 }
 
+static char *
+format_remote (GSocketAddress *address)
+{
+  GInetSocketAddress *inet;
+  g_autofree char *ip = NULL;
+
+  if (!G_IS_INET_SOCKET_ADDRESS (address))
+    return g_strdup ("unknown");
+  inet = G_INET_SOCKET_ADDRESS (address);
+  ip = g_inet_address_to_string (g_inet_socket_address_get_address (inet));
+  return g_strdup_printf ("%s:%u", ip, g_inet_socket_address_get_port (inet));
+}
+
+/* The 101 is on the wire: the socket is ours from here (libsoup's own
+ * WebSocket handler takes it at the same point). */
 static void
-on_websocket (SoupServer *soup, SoupServerMessage *msg, const char *path,
-              SoupWebsocketConnection *ws, gpointer user_data)
+on_upgrade_wrote_informational (SoupServerMessage *msg, gpointer user_data)
 {
   LmsServer *server = user_data;
-  GSocketAddress *address = soup_server_message_get_remote_address (msg);
-  g_autofree char *remote = NULL;
+  g_autofree char *remote = format_remote (soup_server_message_get_remote_address (msg));
+  gboolean tls = g_strcmp0 (g_uri_get_scheme (soup_server_message_get_uri (msg)), "https") == 0;
+  GSocket *gsocket = soup_server_message_get_socket (msg);
+  g_autoptr (GSocket) socket = gsocket ? g_object_ref (gsocket) : NULL;
+  g_autoptr (GIOStream) stream = NULL;
 
-  if (G_IS_INET_SOCKET_ADDRESS (address))
+  g_signal_handlers_disconnect_by_func (msg, on_upgrade_wrote_informational, user_data);
+  /* May free msg. */
+  stream = soup_server_message_steal_connection (msg);
+  if (!stream || !socket)
+    return;
+  lms_hub_add_connection (server->hub, stream, socket, tls, remote);
+}
+
+/* /ws: the handshake of RFC 6455, without extensions (permessage-deflate
+ * would cost about 100 KB a connection for small JSON messages). */
+static void
+on_ws_request (SoupServer *soup, SoupServerMessage *msg, const char *path,
+               GHashTable *query, gpointer user_data)
+{
+  SoupMessageHeaders *response = soup_server_message_get_response_headers (msg);
+  g_autofree char *accept = NULL;
+  const char *reason;
+  guint status;
+
+  if (!lms_ws_check_upgrade (soup_server_message_get_method (msg),
+                             soup_server_message_get_request_headers (msg),
+                             &accept, &status, &reason))
     {
-      GInetSocketAddress *inet = G_INET_SOCKET_ADDRESS (address);
-      g_autofree char *ip = g_inet_address_to_string (g_inet_socket_address_get_address (inet));
-
-      remote = g_strdup_printf ("%s:%u", ip, g_inet_socket_address_get_port (inet));
+      if (status == LMS_WS_UPGRADE_REQUIRED)
+        {
+          soup_message_headers_replace (response, "Upgrade", "websocket");
+          soup_message_headers_replace (response, "Sec-WebSocket-Version", "13");
+        }
+      soup_server_message_set_status (msg, status,
+                                      status == LMS_WS_UPGRADE_REQUIRED ? "Upgrade Required" : NULL);
+      soup_server_message_set_response (msg, "text/plain; charset=utf-8", SOUP_MEMORY_STATIC,
+                                        reason, strlen (reason));
+      return;
     }
-  lms_hub_add_connection (server->hub, ws, remote ? remote : "unknown");
+  soup_message_headers_replace (response, "Upgrade", "websocket");
+  soup_message_headers_replace (response, "Connection", "Upgrade");
+  soup_message_headers_replace (response, "Sec-WebSocket-Accept", accept);
+  soup_server_message_set_status (msg, SOUP_STATUS_SWITCHING_PROTOCOLS, NULL);
+  g_signal_connect (msg, "wrote-informational", G_CALLBACK (on_upgrade_wrote_informational),
+                    user_data);
 }
 
 static void
@@ -89,11 +141,35 @@ on_healthz (SoupServer *soup, SoupServerMessage *msg, const char *path,
   lms_server_reply_json (msg, ok ? SOUP_STATUS_OK : SOUP_STATUS_SERVICE_UNAVAILABLE, body);
 }
 
+/* The default backlog of 10 drops connections when many clients come back
+ * at once (after a restart, all of them): 4,096, capped by the kernel's
+ * net.core.somaxconn. */
+#define LISTEN_BACKLOG 4096
+
+static GSocket *
+listening_socket (GSocketAddress *address, GError **error)
+{
+  g_autoptr (GSocket) socket = g_socket_new (g_socket_address_get_family (address),
+                                             G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
+
+  if (!socket)
+    return NULL;
+  /* As libsoup does: an IPv6 address means IPv6 only. */
+  if (g_socket_address_get_family (address) == G_SOCKET_FAMILY_IPV6
+      && !g_socket_set_option (socket, IPPROTO_IPV6, IPV6_V6ONLY, TRUE, error))
+    return NULL;
+  g_socket_set_listen_backlog (socket, LISTEN_BACKLOG);
+  if (!g_socket_bind (socket, address, TRUE, error) || !g_socket_listen (socket, error))
+    return NULL;
+  return g_steal_pointer (&socket);
+}
+
 static gboolean
 listen_on (LmsServer *server, GError **error)
 {
   g_autoptr (GInetAddress) address = g_inet_address_new_from_string (server->options->address);
   g_autoptr (GSocketAddress) socket_address = NULL;
+  g_autoptr (GSocket) socket = NULL;
   SoupServerListenOptions flags = server->options->tls_cert ? SOUP_SERVER_LISTEN_HTTPS : 0;
   GSList *uris;
 
@@ -104,7 +180,8 @@ listen_on (LmsServer *server, GError **error)
       return FALSE;
     }
   socket_address = g_inet_socket_address_new (address, server->options->port);
-  if (!soup_server_listen (server->soup, socket_address, flags, error))
+  socket = listening_socket (socket_address, error);
+  if (!socket || !soup_server_listen_socket (server->soup, socket, flags, error))
     return FALSE;
   uris = soup_server_get_uris (server->soup);
   if (uris)
@@ -138,7 +215,7 @@ lms_server_new (LmsOptions *options, GError **error)
     }
   server->soup = soup_server_new ("server-header", "lastmile-signaling ",
                                   "tls-certificate", certificate, NULL);
-  soup_server_add_websocket_handler (server->soup, "/ws", NULL, NULL, on_websocket, server, NULL);
+  soup_server_add_handler (server->soup, "/ws", on_ws_request, server, NULL);
   soup_server_add_handler (server->soup, "/healthz", on_healthz, server, NULL);
   lms_admin_api_register (server);
   lms_metrics_register (server);

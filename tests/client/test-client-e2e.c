@@ -14,6 +14,10 @@
 
 #define CLIENT_TIMEOUT_MS 60000
 #define DURATION_S "5"
+/* The second doctor joins a second or two into the clinic's call. */
+#define THREE_DURATION_S "8"
+/* Three encoders and a relay on two cores: small pictures. */
+#define RELAY_MEDIA "--resolution=320x240", "--fps=15", "--max-bitrate=300"
 
 typedef struct {
   LmTestServer *server;
@@ -21,6 +25,13 @@ typedef struct {
   char *clinic_token;
   char *doctor_token;
   char *admin_token;
+  char *doctor_b_token;       /* relay tests */
+  GSubprocess *relay;
+  GDataInputStream *relay_err;
+  GCancellable *relay_cancellable;
+  GString *relay_log;
+  gboolean relay_registered;
+  gboolean relay_exited;
 } Fixture;
 
 typedef struct {
@@ -30,6 +41,9 @@ typedef struct {
   char *err;
   char *report_path;
 } Client;
+
+static void relay_stop (Fixture *f);
+static void rm_rf (const char *path);
 
 static void
 fixture_start (Fixture *f, gboolean tls)
@@ -52,6 +66,145 @@ fixture_setup (Fixture *f, gconstpointer data)
 }
 
 static void
+rm_rf (const char *path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir && (name = g_dir_read_name (dir))) {
+    g_autofree char *child = g_build_filename (path, name, NULL);
+
+    if (g_file_test (child, G_FILE_TEST_IS_DIR))
+      rm_rf (child);
+    else
+      g_unlink (child);
+  }
+  if (dir)
+    g_dir_close (dir);
+  g_rmdir (path);
+}
+
+/* ---- lastmile-relay (LASTMILE_RELAY) ---- */
+
+static void relay_read_line (Fixture *f);
+
+/* The relay's log (stderr), kept for the test log; it is ready once it
+ * says it registered with the server. */
+static void
+on_relay_line (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Fixture *f = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *line = NULL;
+
+  line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result, NULL,
+                                                    &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (line == NULL) {
+    f->relay_exited = TRUE;
+    return;
+  }
+  g_string_append_printf (f->relay_log, "%s\n", line);
+  if (strstr (line, "registered: up to"))
+    f->relay_registered = TRUE;
+  relay_read_line (f);
+}
+
+static void
+relay_read_line (Fixture *f)
+{
+  g_data_input_stream_read_line_async (f->relay_err, G_PRIORITY_DEFAULT, f->relay_cancellable,
+                                       on_relay_line, f);
+}
+
+static gboolean
+relay_ready (gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  return f->relay_registered || f->relay_exited;
+}
+
+/* The server in relay mode, a relay, and a second doctor to invite. */
+static void
+fixture_setup_relay (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *records = NULL;
+  g_autofree char *relay_token = NULL;
+  const char *binary = g_getenv ("LASTMILE_RELAY");
+
+  g_assert_nonnull (binary);
+  f->server = lm_test_server_new (FALSE);
+  f->dir = g_dir_make_tmp ("lmc-e2e-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->clinic_token = lm_test_server_add_account (f->server, "clinic", "clinic-e2e", NULL);
+  f->doctor_token = lm_test_server_add_account (f->server, "doctor", "dr-e2e", NULL);
+  f->doctor_b_token = lm_test_server_add_account (f->server, "doctor", "dr-b-e2e", NULL);
+  f->admin_token = lm_test_server_add_account (f->server, "admin", "admin-e2e", NULL);
+  relay_token = lm_test_server_add_account (f->server, "relay", "relay-e2e", NULL);
+  lm_test_server_start (f->server, "--media-policy", "relay", NULL);
+
+  url = lm_test_server_get_ws_url (f->server);
+  records = g_build_filename (f->dir, "recordings", NULL);
+  g_mkdir (records, 0700);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_setenv (launcher, "GST_DEBUG", "lmr*:4", TRUE);
+  /* Per-leg figures every second, so that a 5 s call has some. */
+  f->relay = g_subprocess_launcher_spawn (launcher, &error, binary, "--server", url,
+                                          "--token", relay_token, "--record-dir", records,
+                                          "--stats-interval=1", NULL);
+  g_assert_no_error (error);
+  f->relay_log = g_string_new (NULL);
+  f->relay_cancellable = g_cancellable_new ();
+  f->relay_err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (f->relay));
+  relay_read_line (f);
+  g_assert_true (lm_test_wait_for (relay_ready, f, CLIENT_TIMEOUT_MS));
+  if (!f->relay_registered)
+    g_error ("lastmile-relay did not register:\n%s", f->relay_log->str);
+}
+
+static void
+on_relay_waited (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  f->relay_exited = TRUE;
+}
+
+static gboolean
+relay_exited (gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  return f->relay_exited;
+}
+
+static void
+relay_stop (Fixture *f)
+{
+  if (f->relay == NULL)
+    return;
+  g_cancellable_cancel (f->relay_cancellable);
+  f->relay_exited = FALSE;
+  g_subprocess_wait_async (f->relay, NULL, on_relay_waited, f);
+  g_subprocess_send_signal (f->relay, SIGTERM);
+  if (!lm_test_wait_for (relay_exited, f, CLIENT_TIMEOUT_MS))
+    g_error ("lastmile-relay did not stop");
+  if (g_test_verbose ())
+    g_test_message ("relay log:\n%s", f->relay_log->str);
+  g_clear_object (&f->relay);
+  g_clear_object (&f->relay_err);
+  g_clear_object (&f->relay_cancellable);
+  g_string_free (f->relay_log, TRUE);
+}
+
+static void
 fixture_setup_tls (Fixture *f, gconstpointer data)
 {
   fixture_start (f, TRUE);
@@ -60,10 +213,13 @@ fixture_setup_tls (Fixture *f, gconstpointer data)
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
+  relay_stop (f);
   lm_test_server_free (f->server);
   g_free (f->clinic_token);
   g_free (f->doctor_token);
   g_free (f->admin_token);
+  g_free (f->doctor_b_token);
+  rm_rf (f->dir);
   g_free (f->dir);
 }
 
@@ -217,6 +373,9 @@ assert_report_shape (JsonObject *report, const char *role)
   g_assert_cmpint (lm_test_json_get_int (report, "bytes_sent"), >, 0);
   g_assert_cmpint (lm_test_json_get_int (report, "bytes_received"), >, 0);
   g_assert_cmpfloat (lm_test_json_get_number (report, "loss_pct"), <, 5);
+  /* RTCP round trip: known within a few seconds of a call. */
+  g_test_message ("%s: rtt %.2f ms", role, lm_test_json_get_number (report, "rtt_ms"));
+  g_assert_cmpfloat (lm_test_json_get_number (report, "rtt_ms"), >, 0);
 }
 
 /* What one side sent, the other received: at least 90% of the video
@@ -241,14 +400,20 @@ assert_flow (JsonObject *from, JsonObject *to, const char *what)
 }
 
 static void
-assert_quality (JsonObject *quality, const char *member)
+assert_quality_fps (JsonObject *quality, const char *member, double min_fps)
 {
   JsonObject *figures = lm_test_json_get_object (quality, member);
 
   g_assert_cmpint (lm_test_json_get_int (figures, "samples"), >=, 1);
-  g_assert_cmpfloat (lm_test_json_get_number (figures, "fps"), >, 10);
+  g_assert_cmpfloat (lm_test_json_get_number (figures, "fps"), >, min_fps);
   g_assert_cmpfloat (lm_test_json_get_number (figures, "bitrate_kbps"), >, 0);
   g_assert_cmpstr (lm_test_json_get_string (figures, "local_candidate_type"), ==, "host");
+}
+
+static void
+assert_quality (JsonObject *quality, const char *member)
+{
+  assert_quality_fps (quality, member, 10);
 }
 
 static void
@@ -289,6 +454,153 @@ test_consultation (Fixture *f, gconstpointer data)
   g_assert_cmpstr (lm_test_json_get_string (record, "patient_ref"), ==, "E2E-1");
   assert_quality (lm_test_json_get_object (record, "quality"), "clinic-e2e");
   assert_quality (lm_test_json_get_object (record, "quality"), "dr-e2e");
+}
+
+/* ---- Through lastmile-relay ---- */
+
+static gboolean doctor_online (gpointer user_data);
+
+/* The report's `peers` entry for the participant called `name`. */
+static JsonObject *
+report_peer (JsonObject *report, const char *name)
+{
+  JsonArray *peers = lm_test_json_get_array (report, "peers");
+
+  for (guint i = 0; i < json_array_get_length (peers); i++) {
+    JsonObject *peer = json_array_get_object_element (peers, i);
+
+    if (g_strcmp0 (lm_test_json_get_string (peer, "name"), name) == 0)
+      return peer;
+  }
+  g_error ("the report has no peers entry for %s", name);
+  return NULL;
+}
+
+/* What `from` (named `name` in the other reports) sent reached `to`
+ * through the relay: at least half of the video frames (a relay and three
+ * clients share a loaded CI machine's cores) and `min_frames`, audio, and
+ * never more than was sent. */
+static void
+assert_relayed (JsonObject *from, const char *name, JsonObject *to, const char *to_name,
+                gint64 min_frames)
+{
+  JsonObject *peer = report_peer (to, name);
+  gint64 frames = lm_test_json_get_int (peer, "video_frames_received");
+  gint64 audio = lm_test_json_get_int (peer, "audio_buffers_received");
+
+  g_test_message ("from %s to %s: %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " frames, %"
+                  G_GINT64_FORMAT "/%" G_GINT64_FORMAT " audio buffers", name, to_name, frames,
+                  lm_test_json_get_int (from, "video_frames_sent"), audio,
+                  lm_test_json_get_int (from, "audio_buffers_sent"));
+  g_assert_cmpint (frames, >=, min_frames);
+  g_assert_cmpint (frames * 2, >=, lm_test_json_get_int (from, "video_frames_sent"));
+  g_assert_cmpint (frames, <=, lm_test_json_get_int (from, "video_frames_sent"));
+  g_assert_cmpint (audio, >, 0);
+  g_assert_cmpint (audio, <=, lm_test_json_get_int (from, "audio_buffers_sent"));
+}
+
+static gboolean
+has_event (JsonObject *record, const char *kind)
+{
+  JsonArray *events = lm_test_json_get_array (record, "events");
+
+  for (guint i = 0; i < json_array_get_length (events); i++)
+    if (g_strcmp0 (lm_test_json_get_string (json_array_get_object_element (events, i), "kind"),
+                   kind) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+test_relay_consultation (Fixture *f, gconstpointer data)
+{
+  g_autoptr (Client) doctor = NULL;
+  g_autoptr (Client) clinic = NULL;
+  g_autoptr (JsonObject) doctor_report = NULL;
+  g_autoptr (JsonObject) clinic_report = NULL;
+  g_autoptr (JsonObject) record = NULL;
+  g_autofree char *path = NULL;
+  JsonObject *quality;
+  const char *id;
+
+  doctor = client_start (f, "doctor", f->doctor_token, "--accept-first", RELAY_MEDIA,
+                         "--duration=" DURATION_S, NULL);
+  clinic = client_start (f, "clinic", f->clinic_token, "--patient-ref=E2E-R1", RELAY_MEDIA,
+                         "--consent-recording", "--duration=" DURATION_S, NULL);
+  g_assert_cmpint (client_wait (clinic, "clinic"), ==, 0);
+  g_assert_cmpint (client_wait (doctor, "doctor"), ==, 0);
+
+  clinic_report = client_report (clinic);
+  doctor_report = client_report (doctor);
+  id = lm_test_json_get_string (clinic_report, "consultation");
+  g_assert_cmpstr (lm_test_json_get_string (doctor_report, "consultation"), ==, id);
+  g_assert_cmpstr (lm_test_json_get_string (clinic_report, "end_reason"), ==, "completed");
+  g_assert_cmpuint (json_array_get_length (lm_test_json_get_array (clinic_report, "peers")), ==, 1);
+  g_assert_cmpuint (json_array_get_length (lm_test_json_get_array (doctor_report, "peers")), ==, 1);
+  assert_relayed (clinic_report, "clinic-e2e", doctor_report, "dr-e2e", 30);
+  assert_relayed (doctor_report, "dr-e2e", clinic_report, "clinic-e2e", 30);
+  g_assert_nonnull (strstr (clinic->out, "through a relay"));
+
+  path = g_strdup_printf ("/api/v1/consultations/%s", id);
+  record = lm_test_server_http_get_json (f->server, path, f->admin_token, 200);
+  g_assert_cmpstr (lm_test_json_get_string (record, "media_mode"), ==, "relay");
+  g_assert_cmpstr (lm_test_json_get_string (record, "relay"), ==, "relay-e2e");
+  g_assert_cmpstr (lm_test_json_get_string (record, "status"), ==, "completed");
+  g_assert_true (has_event (record, "recording.consent"));
+  quality = lm_test_json_get_object (record, "quality");
+  /* 15 fps sent; a loaded machine decodes fewer. */
+  assert_quality_fps (quality, "clinic-e2e", 3);
+  assert_quality_fps (quality, "dr-e2e", 3);
+  g_assert_cmpint (lm_test_json_get_int (lm_test_json_get_object (quality, "relay:clinic-e2e"),
+                                         "samples"), >=, 1);
+  g_assert_cmpint (lm_test_json_get_int (lm_test_json_get_object (quality, "relay:dr-e2e"),
+                                         "samples"), >=, 1);
+}
+
+/* Three participants: the doctor invites a second doctor, who accepts
+ * without asking; everyone receives both others until the clinic ends. */
+static void
+test_relay_three (Fixture *f, gconstpointer data)
+{
+  g_autoptr (Client) doctor = NULL;
+  g_autoptr (Client) doctor_b = NULL;
+  g_autoptr (Client) clinic = NULL;
+  g_autoptr (JsonObject) doctor_report = NULL;
+  g_autoptr (JsonObject) doctor_b_report = NULL;
+  g_autoptr (JsonObject) clinic_report = NULL;
+  g_autoptr (JsonObject) record = NULL;
+  g_autofree char *path = NULL;
+
+  doctor_b = client_start (f, "doctor-b", f->doctor_b_token, "--accept-invites", RELAY_MEDIA, NULL);
+  g_assert_true (lm_test_wait_for (doctor_online, f, CLIENT_TIMEOUT_MS));
+  doctor = client_start (f, "doctor", f->doctor_token, "--accept-first", "--invite=dr-b-e2e",
+                         RELAY_MEDIA, NULL);
+  clinic = client_start (f, "clinic", f->clinic_token, "--patient-ref=E2E-R3", RELAY_MEDIA,
+                         "--duration=" THREE_DURATION_S, NULL);
+  g_assert_cmpint (client_wait (clinic, "clinic"), ==, 0);
+  g_assert_cmpint (client_wait (doctor, "doctor"), ==, 0);
+  g_assert_cmpint (client_wait (doctor_b, "doctor-b"), ==, 0);
+
+  clinic_report = client_report (clinic);
+  doctor_report = client_report (doctor);
+  doctor_b_report = client_report (doctor_b);
+  g_assert_nonnull (strstr (doctor_b->out, "invites you"));
+  g_assert_cmpuint (json_array_get_length (lm_test_json_get_array (clinic_report, "peers")), ==, 2);
+  g_assert_cmpuint (json_array_get_length (lm_test_json_get_array (doctor_report, "peers")), ==, 2);
+  g_assert_cmpuint (json_array_get_length (lm_test_json_get_array (doctor_b_report, "peers")), ==, 2);
+  assert_relayed (clinic_report, "clinic-e2e", doctor_report, "dr-e2e", 30);
+  assert_relayed (clinic_report, "clinic-e2e", doctor_b_report, "dr-b-e2e", 20);
+  assert_relayed (doctor_report, "dr-e2e", clinic_report, "clinic-e2e", 30);
+  assert_relayed (doctor_report, "dr-e2e", doctor_b_report, "dr-b-e2e", 20);
+  assert_relayed (doctor_b_report, "dr-b-e2e", clinic_report, "clinic-e2e", 20);
+  assert_relayed (doctor_b_report, "dr-b-e2e", doctor_report, "dr-e2e", 20);
+
+  path = g_strdup_printf ("/api/v1/consultations/%s",
+                          lm_test_json_get_string (clinic_report, "consultation"));
+  record = lm_test_server_http_get_json (f->server, path, f->admin_token, 200);
+  g_assert_true (has_event (record, "consult.invited"));
+  g_assert_true (has_event (record, "consult.joined"));
+  g_assert_cmpstr (lm_test_json_get_string (record, "status"), ==, "completed");
 }
 
 /* ---- Failures with their exit codes ---- */
@@ -482,6 +794,13 @@ main (int argc, char **argv)
               fixture_setup_tls, test_tls_ca_file, fixture_teardown);
   g_test_add ("/client/e2e/sigterm-cancels", Fixture, NULL,
               fixture_setup, test_sigterm_cancels, fixture_teardown);
+  /* With lastmile-relay built (meson's lmr_exe). */
+  if (g_getenv ("LASTMILE_RELAY")) {
+    g_test_add ("/client/e2e/relay/consultation", Fixture, NULL,
+                fixture_setup_relay, test_relay_consultation, fixture_teardown);
+    g_test_add ("/client/e2e/relay/three", Fixture, NULL,
+                fixture_setup_relay, test_relay_three, fixture_teardown);
+  }
   for (guint i = 0; i < G_N_ELEMENTS (nonsense); i++) {
     g_autofree char *path = g_strdup_printf ("/client/e2e/bad-peer/%s", nonsense[i].name);
 

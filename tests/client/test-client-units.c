@@ -9,7 +9,9 @@
 #include "lmc-candidate.h"
 #include "lmc-error.h"
 #include "lmc-ice-servers.h"
+#include "lmc-media-counters.h"
 #include "lmc-options.h"
+#include "lmc-participants.h"
 #include "lmc-report.h"
 #include "lmc-sdp.h"
 #include "lmc-tls.h"
@@ -135,6 +137,8 @@ static void bad_resolution (LmcOptions *o) { o->resolution = g_strdup ("big"); }
 static void empty_specialty (LmcOptions *o) { o->specialty = g_strdup (""); }
 static void long_ref (LmcOptions *o) { o->patient_ref = g_strnfill (65, 'x'); }
 static void missing_ca (LmcOptions *o) { o->ca_file = g_strdup ("/nonexistent/ca.pem"); }
+static void bad_invite (LmcOptions *o) { o->invite = g_strdup ("dr smith"); }
+static void long_invite (LmcOptions *o) { o->invite = g_strnfill (65, 'x'); }
 
 static const BadOptionCase bad_option_cases[] = {
   { "no-server", no_server },
@@ -150,6 +154,8 @@ static const BadOptionCase bad_option_cases[] = {
   { "specialty", empty_specialty },
   { "patient-ref", long_ref },
   { "ca-file", missing_ca },
+  { "invite", bad_invite },
+  { "invite-long", long_invite },
 };
 
 static void
@@ -370,7 +376,7 @@ static const char *const report_keys[] = {
   "consultation", "role", "ice_connected_ms", "first_frame_ms", "video_frames_sent",
   "video_frames_received", "audio_buffers_sent", "audio_buffers_received", "bytes_sent",
   "bytes_received", "rtt_ms", "loss_pct", "local_candidate_type", "remote_candidate_type",
-  "end_reason",
+  "end_reason", "peers",
 };
 
 static void
@@ -379,7 +385,8 @@ test_report_keys (void)
   LmcReport report;
   g_autofree char *text = NULL;
   g_autoptr (JsonParser) parser = json_parser_new ();
-  JsonObject *object;
+  JsonObject *object, *peer;
+  JsonArray *peers;
 
   lmc_report_init (&report);
   report.consultation = g_strdup ("c-1");
@@ -390,6 +397,7 @@ test_report_keys (void)
   report.loss_pct = 0;
   report.local_candidate_type = g_strdup ("host");
   report.end_reason = g_strdup ("completed");
+  lmc_report_add_peer (&report, "p-2", "dr-b", 120, 250);
   text = lmc_report_to_json (&report);
   lmc_report_clear (&report);
 
@@ -404,6 +412,13 @@ test_report_keys (void)
   g_assert_cmpfloat_with_epsilon (json_object_get_double_member (object, "rtt_ms"), 0.46, 1e-9);
   g_assert_cmpfloat (json_object_get_double_member (object, "loss_pct"), ==, 0);
   g_assert_cmpint (json_object_get_int_member (object, "video_frames_received"), ==, 150);
+  peers = json_object_get_array_member (object, "peers");
+  g_assert_cmpuint (json_array_get_length (peers), ==, 1);
+  peer = json_array_get_object_element (peers, 0);
+  g_assert_cmpstr (json_object_get_string_member (peer, "peer"), ==, "p-2");
+  g_assert_cmpstr (json_object_get_string_member (peer, "name"), ==, "dr-b");
+  g_assert_cmpint (json_object_get_int_member (peer, "video_frames_received"), ==, 120);
+  g_assert_cmpint (json_object_get_int_member (peer, "audio_buffers_received"), ==, 250);
 }
 
 static void
@@ -424,6 +439,140 @@ test_report_write (void)
   g_assert_nonnull (error);
   g_unlink (path);
   g_rmdir (dir);
+  lmc_report_clear (&report);
+}
+
+/* ---- Participants ---- */
+
+static GArray *
+stream_counts (const char *const *mids, const gboolean *video, const guint64 *frames, guint n)
+{
+  GArray *counts = g_array_new (FALSE, TRUE, sizeof (LmcMediaStreamStats));
+
+  for (guint i = 0; i < n; i++) {
+    LmcMediaStreamStats s = { .mid = (char *) mids[i], .video = video[i], .frames = frames[i] };
+
+    g_array_append_val (counts, s);
+  }
+  return counts;
+}
+
+static const LmcReportPeer *
+report_peer (LmcReport *report, const char *peer)
+{
+  for (guint i = 0; i < report->peers->len; i++) {
+    LmcReportPeer *p = g_ptr_array_index (report->peers, i);
+
+    if (g_str_equal (p->peer, peer))
+      return p;
+  }
+  g_error ("no report entry for %s", peer);
+  return NULL;
+}
+
+/* A relay's streams map mids to participants; a mid that changes hands
+ * keeps what it carried for its first owner. */
+static void
+test_participants_relay (void)
+{
+  g_autoptr (LmcParticipants) participants = lmc_participants_new ("p-me");
+  g_autoptr (JsonArray) peers = parse_array (
+    "[{\"peer\": \"p-me\", \"role\": \"doctor\", \"name\": \"dr-me\"},"
+    " {\"peer\": \"p-c\", \"role\": \"clinic\", \"name\": \"clinic-1\"}, 42]");
+  g_autoptr (JsonArray) streams1 = parse_array (
+    "[{\"mid\": \"video2\", \"kind\": \"video\", \"peer\": \"p-c\"},"
+    " {\"mid\": \"audio3\", \"kind\": \"audio\", \"peer\": \"p-c\"},"
+    " {\"mid\": \"video0\", \"kind\": \"video\", \"peer\": \"p-me\"}]");
+  g_autoptr (JsonArray) streams2 = parse_array (
+    "[{\"mid\": \"video2\", \"kind\": \"video\", \"peer\": \"p-d\"},"
+    " {\"mid\": \"video4\", \"kind\": \"video\", \"peer\": \"p-c\"}]");
+  static const char *const mids[] = { "video2", "audio3", "video4" };
+  static const gboolean video[] = { TRUE, FALSE, TRUE };
+  static const guint64 before[] = { 100, 200, 0 };
+  static const guint64 after[] = { 130, 250, 40 };
+  g_autoptr (GArray) counts1 = stream_counts (mids, video, before, 3);
+  g_autoptr (GArray) counts2 = stream_counts (mids, video, after, 3);
+  LmcReport report;
+
+  lmc_participants_add_json (participants, peers);
+  g_assert_cmpuint (lmc_participants_count (participants, NULL), ==, 1);
+  g_assert_cmpuint (lmc_participants_count (participants, "doctor"), ==, 0);
+  lmc_participants_set_streams (participants, streams1, NULL);
+  g_assert_cmpstr (lmc_participants_peer_for_mid (participants, "video2"), ==, "p-c");
+  g_assert_null (lmc_participants_peer_for_mid (participants, "video0"));
+
+  /* The relay's offer names p-d before peer.joined does. */
+  lmc_participants_set_streams (participants, streams2, counts1);
+  g_assert_cmpuint (lmc_participants_count (participants, NULL), ==, 2);
+  g_assert_null (lmc_participants_get_name (participants, "p-d"));
+  g_assert_false (lmc_participants_join (participants, "p-d", "doctor", "dr-d"));
+  g_assert_cmpstr (lmc_participants_get_name (participants, "p-d"), ==, "dr-d");
+  g_assert_cmpuint (lmc_participants_count (participants, "doctor"), ==, 1);
+
+  lmc_report_init (&report);
+  lmc_participants_fill_report (participants, counts2, &report);
+  g_assert_cmpuint (report.peers->len, ==, 2);
+  /* video2 carried 100 frames of p-c, then 30 of p-d; video4 40 of p-c. */
+  g_assert_cmpuint (report_peer (&report, "p-c")->video_frames_received, ==, 140);
+  g_assert_cmpuint (report_peer (&report, "p-c")->audio_buffers_received, ==, 250);
+  g_assert_cmpuint (report_peer (&report, "p-d")->video_frames_received, ==, 30);
+  g_assert_cmpstr (report_peer (&report, "p-c")->name, ==, "clinic-1");
+
+  g_assert_true (lmc_participants_leave (participants, "p-d"));
+  g_assert_false (lmc_participants_leave (participants, "p-d"));
+  g_assert_false (lmc_participants_leave (participants, "p-nobody"));
+  g_assert_cmpuint (lmc_participants_count (participants, "doctor"), ==, 0);
+  lmc_report_clear (&report);
+}
+
+/* Direct: everything received is the other member's. */
+static void
+test_participants_direct (void)
+{
+  g_autoptr (LmcParticipants) participants = lmc_participants_new ("p-me");
+  static const char *const mids[] = { "video0", "audio1" };
+  static const gboolean video[] = { TRUE, FALSE };
+  static const guint64 frames[] = { 150, 250 };
+  g_autoptr (GArray) counts = stream_counts (mids, video, frames, 2);
+  LmcReport report;
+
+  g_assert_true (lmc_participants_join (participants, "p-c", "clinic", "clinic-1"));
+  g_assert_false (lmc_participants_join (participants, "p-me", "doctor", "me"));
+  lmc_participants_set_default_peer (participants, "p-c");
+  lmc_report_init (&report);
+  lmc_participants_fill_report (participants, counts, &report);
+  g_assert_cmpuint (report.peers->len, ==, 1);
+  g_assert_cmpuint (report_peer (&report, "p-c")->video_frames_received, ==, 150);
+  g_assert_cmpuint (report_peer (&report, "p-c")->audio_buffers_received, ==, 250);
+  lmc_report_clear (&report);
+}
+
+/* What leaves through the ICE transport: STUN, DTLS, RTCP and RTP. */
+static void
+test_packet_classify (void)
+{
+  static const guint8 stun[20] = { 0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42 };
+  static const guint8 dtls[13] = { 22, 0xfe, 0xfd };
+  static const guint8 rtcp_sr[28] = { 0x80, 200, 0x00, 0x06 };
+  static const guint8 rtp_video_end[12] = { 0x80, 0x80 | 96 };
+  static const guint8 rtp_audio[12] = { 0x90, 111 };
+  static const guint8 short_rtp[8] = { 0x80, 96 };
+  guint pt = 0;
+  gboolean marker = FALSE;
+
+  g_assert_cmpint (lmc_packet_classify (stun, sizeof stun, &pt, &marker), ==, LMC_PACKET_OTHER);
+  g_assert_cmpint (lmc_packet_classify (dtls, sizeof dtls, &pt, &marker), ==, LMC_PACKET_OTHER);
+  g_assert_cmpint (lmc_packet_classify (rtcp_sr, sizeof rtcp_sr, &pt, &marker), ==, LMC_PACKET_RTCP);
+  g_assert_cmpint (lmc_packet_classify (short_rtp, sizeof short_rtp, &pt, &marker), ==,
+                   LMC_PACKET_OTHER);
+  g_assert_cmpint (lmc_packet_classify (rtp_video_end, sizeof rtp_video_end, &pt, &marker), ==,
+                   LMC_PACKET_RTP);
+  g_assert_cmpuint (pt, ==, 96);
+  g_assert_true (marker);
+  g_assert_cmpint (lmc_packet_classify (rtp_audio, sizeof rtp_audio, &pt, &marker), ==,
+                   LMC_PACKET_RTP);
+  g_assert_cmpuint (pt, ==, 111);
+  g_assert_false (marker);
 }
 
 /* ---- UI and TLS ---- */
@@ -500,6 +649,9 @@ main (int argc, char **argv)
   g_test_add_func ("/ice-servers/convert", test_ice_servers);
   g_test_add_func ("/ice-servers/bad", test_ice_servers_bad);
   g_test_add_func ("/ice-servers/transport", test_ice_servers_transport);
+  g_test_add_func ("/participants/relay", test_participants_relay);
+  g_test_add_func ("/participants/direct", test_participants_direct);
+  g_test_add_func ("/counters/classify", test_packet_classify);
   g_test_add_func ("/report/keys", test_report_keys);
   g_test_add_func ("/report/write", test_report_write);
   g_test_add_func ("/ui/choice", test_ui_choice);

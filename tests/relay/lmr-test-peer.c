@@ -7,6 +7,8 @@
 #include <gst/video/video.h>
 #include <gst/webrtc/webrtc.h>
 
+#include "lmr-hop.h"
+
 #define TWCC_URI "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 #define VIDEO_RTP_CAPS \
   "application/x-rtp,media=video,encoding-name=VP8,payload=96" \
@@ -21,11 +23,13 @@
 typedef struct {
   guint ssrc;
   guint64 frames;
+  int width;                /* of the decoded video */
+  GstClockTime duration;    /* of a decoded audio buffer */
 } Received;
 
 struct _LmrTestPeer {
   char *id;
-  guint ssrc_base;
+  guint index;
   LmrTestPeerCallbacks callbacks;
   gpointer user_data;
   GMainContext *context;
@@ -81,7 +85,7 @@ hop (LmrTestPeer *peer, gboolean answer, guint mline, char *text)
   h->answer = answer;
   h->mline = mline;
   h->text = text;
-  g_main_context_invoke_full (peer->context, G_PRIORITY_DEFAULT, hop_dispatch, h, hop_free);
+  lmr_hop (peer->context, hop_dispatch, h, hop_free);
 }
 
 /* ---- webrtcbin ---- */
@@ -163,10 +167,19 @@ on_decoded (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   Counter *counter = user_data;
   Received *received;
 
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+  const GstStructure *s = caps ? gst_caps_get_structure (caps, 0) : NULL;
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+
   g_mutex_lock (&counter->peer->lock);
   received = g_hash_table_lookup (counter->peer->received, counter->mid);
-  if (received)
+  if (received) {
     received->frames++;
+    if (s)
+      gst_structure_get_int (s, "width", &received->width);
+    if (GST_BUFFER_DURATION_IS_VALID (buffer))
+      received->duration = GST_BUFFER_DURATION (buffer);
+  }
   g_mutex_unlock (&counter->peer->lock);
   return GST_PAD_PROBE_OK;
 }
@@ -268,7 +281,7 @@ add_sender (LmrTestPeer *peer, const char *desc, const char *rtp_caps)
 
 LmrTestPeer *
 lmr_test_peer_new (const char                 *id,
-                   guint                       ssrc_base,
+                   guint                       index,
                    const LmrTestPeerCallbacks *callbacks,
                    gpointer                    user_data)
 {
@@ -279,7 +292,7 @@ lmr_test_peer_new (const char                 *id,
   g_autoptr (GObject) agent = NULL;
 
   peer->id = g_strdup (id);
-  peer->ssrc_base = ssrc_base;
+  peer->index = index;
   peer->callbacks = *callbacks;
   peer->user_data = user_data;
   peer->context = g_main_context_ref_thread_default ();
@@ -303,14 +316,14 @@ lmr_test_peer_new (const char                 *id,
 
   /* No periodic keyframe: only requested ones. */
   video = g_strdup_printf (
-      "videotestsrc is-live=true pattern=ball ! video/x-raw,width=160,height=120,framerate=15/1 ! "
+      "videotestsrc is-live=true pattern=ball ! video/x-raw,width=%d,height=120,framerate=15/1 ! "
       "vp8enc name=vencoder deadline=1 cpu-used=8 threads=1 end-usage=cbr lag-in-frames=0 "
       "error-resilient=default keyframe-max-dist=100000 target-bitrate=150000 ! "
-      "rtpvp8pay pt=96 mtu=1200 picture-id-mode=15-bit ssrc=%u", ssrc_base);
+      "rtpvp8pay pt=96 mtu=1200 picture-id-mode=15-bit", lmr_test_peer_width (index));
   audio = g_strdup_printf (
-      "audiotestsrc is-live=true wave=sine freq=440 volume=0.1 samplesperbuffer=960 ! "
-      "audio/x-raw,rate=48000,channels=1 ! opusenc audio-type=voice bitrate=32000 frame-size=20 ! "
-      "rtpopuspay pt=111 ssrc=%u", ssrc_base + 1);
+      "audiotestsrc is-live=true wave=sine freq=440 volume=0.1 ! "
+      "audio/x-raw,rate=48000,channels=1 ! opusenc audio-type=voice bitrate=32000 frame-size=%d ! "
+      "rtpopuspay pt=111", lmr_test_peer_frame_ms (index));
   add_sender (peer, video, VIDEO_RTP_CAPS);
   add_sender (peer, audio, AUDIO_RTP_CAPS);
   g_assert_cmpint (gst_element_set_state (peer->pipeline, GST_STATE_PLAYING), !=,
@@ -339,10 +352,24 @@ lmr_test_peer_get_id (LmrTestPeer *peer)
   return peer->id;
 }
 
-guint
-lmr_test_peer_get_ssrc (LmrTestPeer *peer, const char *kind)
+int
+lmr_test_peer_width (guint index)
 {
-  return g_str_equal (kind, "video") ? peer->ssrc_base : peer->ssrc_base + 1;
+  return 160 + 32 * (int) index;
+}
+
+int
+lmr_test_peer_frame_ms (guint index)
+{
+  static const int frame_ms[] = { 20, 10, 40, 60 };
+
+  return frame_ms[index % G_N_ELEMENTS (frame_ms)];
+}
+
+guint
+lmr_test_peer_get_index (LmrTestPeer *peer)
+{
+  return peer->index;
 }
 
 void
@@ -371,15 +398,18 @@ lmr_test_peer_add_candidate (LmrTestPeer *peer,
 guint64
 lmr_test_peer_frames (LmrTestPeer *peer,
                       const char  *mid,
-                      guint       *ssrc)
+                      guint       *ssrc,
+                      int         *width,
+                      int         *frame_ms)
 {
   Received *received;
   guint64 frames = 0;
 
   g_mutex_lock (&peer->lock);
   received = g_hash_table_lookup (peer->received, mid);
-  if (ssrc)
-    *ssrc = received ? received->ssrc : 0;
+  *ssrc = received ? received->ssrc : 0;
+  *width = received ? received->width : 0;
+  *frame_ms = received ? (int) (received->duration / GST_MSECOND) : 0;
   if (received)
     frames = received->frames;
   g_mutex_unlock (&peer->lock);
@@ -406,4 +436,22 @@ lmr_test_peer_is_connected (LmrTestPeer *peer)
   connected = peer->connected;
   g_mutex_unlock (&peer->lock);
   return connected;
+}
+
+char *
+lmr_test_peer_describe (LmrTestPeer *peer)
+{
+  GString *out = g_string_new (peer->id);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_mutex_lock (&peer->lock);
+  g_string_append_printf (out, " (%u key requests):", peer->key_requests);
+  g_hash_table_iter_init (&iter, peer->received);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_string_append_printf (out, " %s: ssrc %u, %" G_GUINT64_FORMAT " frames, width %d;",
+                            (char *) key, ((Received *) value)->ssrc, ((Received *) value)->frames,
+                            ((Received *) value)->width);
+  g_mutex_unlock (&peer->lock);
+  return g_string_free (out, FALSE);
 }

@@ -19,17 +19,20 @@ typedef struct {
   void (*candidate) (LmrTestPeer *peer, guint mline, const char *candidate, gpointer user_data);
 } LmrTestPeerCallbacks;
 
-/* `id` is its peer id; its streams use SSRCs `ssrc_base` (video) and
- * `ssrc_base` + 1 (audio). */
+/* `id` is its peer id. Its video is lmr_test_peer_width (index) pixels
+ * wide and its Opus frames last lmr_test_peer_frame_ms (index), so that a
+ * receiver can tell whose stream it decodes. */
 LmrTestPeer *lmr_test_peer_new (const char                 *id,
-                                guint                       ssrc_base,
+                                guint                       index,
                                 const LmrTestPeerCallbacks *callbacks,
                                 gpointer                    user_data);
 void lmr_test_peer_free (LmrTestPeer *peer);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LmrTestPeer, lmr_test_peer_free)
 
 const char *lmr_test_peer_get_id (LmrTestPeer *peer);
-guint lmr_test_peer_get_ssrc (LmrTestPeer *peer, const char *kind);
+guint lmr_test_peer_get_index (LmrTestPeer *peer);
+int lmr_test_peer_width (guint index);
+int lmr_test_peer_frame_ms (guint index);
 
 /* An offer from the relay: answered through the answer callback. */
 void lmr_test_peer_set_offer (LmrTestPeer *peer,
@@ -39,15 +42,21 @@ void lmr_test_peer_add_candidate (LmrTestPeer *peer,
                                   const char  *candidate);
 
 /* Decoded frames (video) or buffers (audio) received on the section with
- * this mid so far, and the SSRC they came with (0 when none came). */
+ * this mid so far, the SSRC they came with (0 when none came), the width
+ * of the decoded video and the length of a decoded audio buffer. */
 guint64 lmr_test_peer_frames (LmrTestPeer *peer,
                               const char  *mid,
-                              guint       *ssrc);
+                              guint       *ssrc,
+                              int         *width,
+                              int         *frame_ms);
 
 /* GstForceKeyUnit events that reached its video encoder from downstream
  * (the relay's keyframe requests turned into PLI and back). */
 guint lmr_test_peer_key_requests (LmrTestPeer *peer);
 
 gboolean lmr_test_peer_is_connected (LmrTestPeer *peer);
+
+/* What it received, for failure messages. */
+char *lmr_test_peer_describe (LmrTestPeer *peer);
 
 G_END_DECLS
