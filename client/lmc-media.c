@@ -353,6 +353,17 @@ offer_media_caps (const GstSDPMessage *offer, guint mline)
   return NULL;
 }
 
+/* NACK and retransmission for video only: Opus has its own in-band FEC,
+ * and Chromium refuses an offer with an RTX stream for audio. */
+static gboolean
+caps_are_video (GstCaps *caps)
+{
+  const GstStructure *s =
+    caps && gst_caps_get_size (caps) > 0 ? gst_caps_get_structure (caps, 0) : NULL;
+
+  return s && g_strcmp0 (gst_structure_get_string (s, "media"), "video") == 0;
+}
+
 /* Transceivers webrtcbin made for media sections of a remote offer take
  * the offer's direction (sendonly from a relay), which it would then
  * answer with "inactive"; without codec preferences webrtcbin answers
@@ -384,7 +395,7 @@ prepare_receive_transceivers (LmcMedia *self)
     if (caps == NULL)
       continue;
     g_object_set (trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
-                  "codec-preferences", caps, "do-nack", TRUE, NULL);
+                  "codec-preferences", caps, "do-nack", caps_are_video (caps), NULL);
   }
 }
 
@@ -438,7 +449,7 @@ set_transceiver (LmcMedia *self, GstPad *pad, GstCaps *caps, GError **error)
     g_set_error_literal (error, LMC_ERROR, LMC_ERROR_MEDIA, "webrtcbin made no transceiver");
     return FALSE;
   }
-  g_object_set (trans, "codec-preferences", caps, "do-nack", TRUE, NULL);
+  g_object_set (trans, "codec-preferences", caps, "do-nack", caps_are_video (caps), NULL);
   g_ptr_array_add (self->send_transceivers, g_steal_pointer (&trans));
   return TRUE;
 }
@@ -495,7 +506,7 @@ add_receive_only (LmcMedia *self, const char *rtp_caps)
   g_signal_emit_by_name (self->webrtc, "add-transceiver",
                          GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &trans);
   if (trans)
-    g_object_set (trans, "do-nack", TRUE, NULL);
+    g_object_set (trans, "do-nack", caps_are_video (caps), NULL);
 }
 
 /* ---- Negotiation (webrtcbin's threads) ---- */

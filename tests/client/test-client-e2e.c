@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "lm-test-json.h"
 #include "lm-test-peer.h"
@@ -88,6 +89,13 @@ rm_rf (const char *path)
 
 static void relay_read_line (Fixture *f);
 
+/* Should the test abort, the relay goes with it. */
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
 /* The relay's log (stderr), kept for the test log; it is ready once it
  * says it registered with the server. */
 static void
@@ -154,6 +162,7 @@ fixture_setup_relay (Fixture *f, gconstpointer data)
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
                                         G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_launcher_setenv (launcher, "GST_DEBUG", "lmr*:4", TRUE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   /* Per-leg figures every second, so that a 5 s call has some. */
   f->relay = g_subprocess_launcher_spawn (launcher, &error, binary, "--server", url,
                                           "--token", relay_token, "--record-dir", records,
