@@ -122,7 +122,6 @@ lms_conn_free (LmsConn *conn)
 {
   if (!conn)
     return;
-  g_clear_handle_id (&conn->hello_timeout_id, g_source_remove);
   g_clear_pointer (&conn->ws, lms_ws_free);
   g_free (conn->remote);
   g_free (conn);

@@ -68,7 +68,6 @@ lms_handle_hello (LmsHub *hub, LmsConn *conn, LmMessage *msg, GError **error)
       g_message ("%s: hello refused: %s", conn->remote, (*error)->message);
       return FALSE;
     }
-  g_clear_handle_id (&conn->hello_timeout_id, g_source_remove);
 
   session = lms_session_find_resumable (hub, account, resume_secret);
   if (session)

@@ -47,7 +47,6 @@ struct _LmsConn {
   gint64 rate_error_us;
   gint64 connected_us;
   guint8 ping_slot;             /* the tick (mod 30) of its keepalive ping */
-  guint hello_timeout_id;       /* always 0: kept while lms-hello.c clears it */
 };
 
 /* An authenticated peer; outlives its connection by the grace period. */

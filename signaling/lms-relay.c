@@ -36,6 +36,9 @@ lms_handle_relay_register (LmsHub *hub, LmsConn *conn, LmMessage *msg, GError **
   g_message ("relay %s (%s) registered: up to %d consultations of %d participants",
              relay->peer, relay->account->name, relay->max_consultations, relay->max_participants);
   lms_conn_send (conn, ack);
+  /* Doctors whose accept was refused for want of a relay try again on a
+   * new queue. */
+  lms_queue_changed (hub);
   return TRUE;
 }
 

@@ -147,6 +147,8 @@ parse_head (const LmsWsReader *reader, const guint8 *p, gsize len, FrameHead *he
 static void
 append (guint8 **buf, gsize *len, gsize *cap, const guint8 *data, gsize n, gsize want)
 {
+  if (n == 0)
+    return;
   if (*len + n > *cap)
     {
       *cap = MAX (MAX (want, *len + n), *cap * 2);

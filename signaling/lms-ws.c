@@ -612,7 +612,8 @@ lms_ws_new (LmsWsLoop *loop, GIOStream *stream, GSocket *socket, gboolean tls,
   /* Each message is one small write that should leave now: without this,
    * Nagle holds it until the previous one is acknowledged, and the
    * peer's delayed ACK makes that up to 40 ms or more. */
-  if (!g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL))
+  if (g_socket_get_protocol (socket) == G_SOCKET_PROTOCOL_TCP
+      && !g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL))
     g_debug ("websocket fd %d: could not set TCP_NODELAY", ws->fd);
   /* EPOLLOUT reports at once on a new socket: that first event reads
    * whatever libsoup or TLS buffered after the handshake. */

@@ -435,7 +435,8 @@ test_garbage (void)
       lms_ws_reader_init (&reader, 64);
       for (gsize at = 0; at < len;)
         {
-          gsize n = MIN ((gsize) g_test_rand_int_range (1, 8), len - at);
+          gsize step = g_test_rand_int_range (1, 8);    /* not inside MIN: evaluated twice */
+          gsize n = MIN (step, len - at);
 
           if (lms_ws_reader_feed (&reader, data + at, n, record, &rec, &code, &reason)
               == LMS_WS_FEED_ERROR)
