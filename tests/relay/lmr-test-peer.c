@@ -21,6 +21,7 @@
   ",usedtx=(string)1,rtcp-fb-transport-cc=(boolean)true,extmap-1=(string)" TWCC_URI
 
 typedef struct {
+  GstPad *depayloader;      /* its sink pad */
   guint ssrc;
   guint64 frames;
   int width;                /* of the decoded video */
@@ -42,6 +43,15 @@ struct _LmrTestPeer {
   gboolean connected;
   gboolean closing;
 };
+
+static void
+received_free (gpointer data)
+{
+  Received *received = data;
+
+  g_clear_object (&received->depayloader);
+  g_free (received);
+}
 
 /* ---- Hops to the main context ---- */
 
@@ -229,6 +239,8 @@ on_pad_added (GstElement *webrtc, GstPad *pad, gpointer user_data)
     g_hash_table_insert (peer->received, g_strdup (mid ? mid : ""), received);
   }
   received->ssrc = ssrc;
+  sink = gst_element_get_static_pad (bin, "sink");
+  g_set_object (&received->depayloader, sink);
   g_mutex_unlock (&peer->lock);
 
   counter = g_new0 (Counter, 1);
@@ -236,7 +248,6 @@ on_pad_added (GstElement *webrtc, GstPad *pad, gpointer user_data)
   counter->mid = g_strdup (mid ? mid : "");
   gst_pad_add_probe (decoded, GST_PAD_PROBE_TYPE_BUFFER, on_decoded, counter, counter_free);
   gst_element_sync_state_with_parent (bin);
-  sink = gst_element_get_static_pad (bin, "sink");
   g_assert_cmpint (gst_pad_link (pad, sink), ==, GST_PAD_LINK_OK);
 }
 
@@ -297,7 +308,7 @@ lmr_test_peer_new (const char                 *id,
   peer->user_data = user_data;
   peer->context = g_main_context_ref_thread_default ();
   g_mutex_init (&peer->lock);
-  peer->received = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  peer->received = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, received_free);
 
   peer->pipeline = gst_pipeline_new (id);
   peer->webrtc = gst_element_factory_make ("webrtcbin", NULL);
@@ -454,4 +465,23 @@ lmr_test_peer_describe (LmrTestPeer *peer)
                             ((Received *) value)->width);
   g_mutex_unlock (&peer->lock);
   return g_string_free (out, FALSE);
+}
+
+void
+lmr_test_peer_request_keyframe (LmrTestPeer *peer,
+                                const char  *mid)
+{
+  g_autoptr (GstPad) pad = NULL;
+  Received *received;
+
+  g_mutex_lock (&peer->lock);
+  received = g_hash_table_lookup (peer->received, mid);
+  if (received && received->depayloader)
+    pad = gst_object_ref (received->depayloader);
+  g_mutex_unlock (&peer->lock);
+  g_assert_nonnull (pad);
+  /* What a depayloader does when it lost a frame: webrtcbin's rtpsession
+   * turns it into a PLI or FIR to the relay. */
+  gst_pad_push_event (pad, gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
+                                                                         TRUE, 0));
 }

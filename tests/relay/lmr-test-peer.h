@@ -56,6 +56,11 @@ guint lmr_test_peer_key_requests (LmrTestPeer *peer);
 
 gboolean lmr_test_peer_is_connected (LmrTestPeer *peer);
 
+/* Asks for a keyframe of the stream received on section `mid`, as its
+ * depayloader does after a loss. */
+void lmr_test_peer_request_keyframe (LmrTestPeer *peer,
+                                     const char  *mid);
+
 /* What it received, for failure messages. */
 char *lmr_test_peer_describe (LmrTestPeer *peer);
 

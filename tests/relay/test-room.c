@@ -25,7 +25,9 @@ typedef struct {
   GHashTable *offers;        /* peer id → GstSDPMessage of the last offer */
   GHashTable *stats;         /* leg → last stats JsonObject */
   GPtrArray *recordings;     /* relay.recording JsonObject */
+  GPtrArray *candidates;     /* the relay's candidate strings */
   guint n_offers;
+  gboolean closing;          /* members' late answers and candidates are moot */
   gboolean closed;
   char *record_dir;
 } Fixture;
@@ -77,6 +79,7 @@ on_room_send (JsonObject *message, gpointer user_data)
     JsonObject *candidate = json_object_get_object_member (message, "candidate");
 
     g_assert_nonnull (peer);
+    g_ptr_array_add (fx->candidates, g_strdup (json_object_get_string_member (candidate, "candidate")));
     lmr_test_peer_add_candidate (peer, json_object_get_int_member (candidate, "sdpMLineIndex"),
                                  json_object_get_string_member (candidate, "candidate"));
   } else if (g_str_equal (type, "stats")) {
@@ -98,8 +101,8 @@ on_peer_answer (LmrTestPeer *peer, const char *sdp, gpointer user_data)
 
   json_object_set_string_member (object, "type", "answer");
   json_object_set_string_member (object, "sdp", sdp);
-  if (fx->room)
-    g_assert_true (lmr_room_handle_sdp (fx->room, lmr_test_peer_get_id (peer), object, &error));
+  if (fx->room && !fx->closing)
+    lmr_room_handle_sdp (fx->room, lmr_test_peer_get_id (peer), object, &error);
   g_assert_no_error (error);
 }
 
@@ -112,8 +115,8 @@ on_peer_candidate (LmrTestPeer *peer, guint mline, const char *candidate, gpoint
 
   json_object_set_string_member (object, "candidate", candidate);
   json_object_set_int_member (object, "sdpMLineIndex", mline);
-  if (fx->room)
-    g_assert_true (lmr_room_handle_ice (fx->room, lmr_test_peer_get_id (peer), object, &error));
+  if (fx->room && !fx->closing)
+    lmr_room_handle_ice (fx->room, lmr_test_peer_get_id (peer), object, &error);
   g_assert_no_error (error);
 }
 
@@ -136,9 +139,9 @@ sdp_message_free (gpointer data)
 }
 
 static void
-open_room (Fixture *fx, const char *record_dir)
+open_room_with (Fixture *fx, const char *record_dir, const LmrMediaConfig *config)
 {
-  LmrMediaConfig media = LMR_MEDIA_CONFIG_INIT;
+  LmrMediaConfig media = *config;
   LmrRoomSetup setup = {
     .consultation = CONSULTATION,
     .media = &media,
@@ -156,6 +159,14 @@ open_room (Fixture *fx, const char *record_dir)
 }
 
 static void
+open_room (Fixture *fx, const char *record_dir)
+{
+  LmrMediaConfig media = LMR_MEDIA_CONFIG_INIT;
+
+  open_room_with (fx, record_dir, &media);
+}
+
+static void
 fixture_set_up (Fixture *fx, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
@@ -168,6 +179,7 @@ fixture_set_up (Fixture *fx, gconstpointer data)
   fx->stats = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                      (GDestroyNotify) json_object_unref);
   fx->recordings = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  fx->candidates = g_ptr_array_new_with_free_func (g_free);
   fx->record_dir = g_dir_make_tmp ("lmr-test-XXXXXX", &error);
   g_assert_no_error (error);
   open_room (fx, fx->record_dir);
@@ -222,6 +234,7 @@ room_closed (Fixture *fx, gconstpointer data)
 static void
 fixture_tear_down (Fixture *fx, gconstpointer data)
 {
+  fx->closing = TRUE;
   if (fx->room) {
     lmr_room_close (fx->room);
     wait_for (fx, room_closed, NULL, "the room to close");
@@ -232,6 +245,7 @@ fixture_tear_down (Fixture *fx, gconstpointer data)
   g_hash_table_unref (fx->stats);
   g_hash_table_unref (fx->offers);
   g_ptr_array_unref (fx->recordings);
+  g_ptr_array_unref (fx->candidates);
   if (fx->record_dir) {
     g_autoptr (GDir) dir = g_dir_open (fx->record_dir, 0, NULL);
     const char *name;
@@ -389,6 +403,52 @@ test_two_party (Fixture *fx, gconstpointer data)
   wait_for (fx, stats_for_all, GUINT_TO_POINTER (2), "per-leg stats");
 }
 
+static const char *
+mid_of (Fixture *fx, guint receiver, guint sender, const char *kind)
+{
+  JsonArray *streams = g_hash_table_lookup (fx->streams, lmr_test_peer_get_id (fx->peers->pdata[receiver]));
+
+  for (guint i = 0; streams && i < json_array_get_length (streams); i++) {
+    JsonObject *stream = json_array_get_object_element (streams, i);
+
+    if (g_str_equal (json_object_get_string_member (stream, "peer"),
+                     lmr_test_peer_get_id (fx->peers->pdata[sender])) &&
+        g_str_equal (json_object_get_string_member (stream, "kind"), kind))
+      return json_object_get_string_member (stream, "mid");
+  }
+  g_assert_not_reached ();
+}
+
+typedef struct {
+  guint peer;
+  guint count;
+} KeyRequests;
+
+static gboolean
+key_requests_reached (Fixture *fx, gconstpointer data)
+{
+  const KeyRequests *k = data;
+
+  return lmr_test_peer_key_requests (fx->peers->pdata[k->peer]) >= k->count;
+}
+
+static void
+test_keyframe_request (Fixture *fx, gconstpointer data)
+{
+  KeyRequests k = { 0, 0 };
+  guint passed, dropped;
+
+  join (fx, 0, 2);
+  wait_all_flows (fx, 2, MIN_FRAMES);
+  /* Nothing else asks p-0 for a keyframe now: no join, no recording, and
+   * its encoder makes none by itself. */
+  k.count = lmr_test_peer_key_requests (fx->peers->pdata[0]) + 1;
+  lmr_test_peer_request_keyframe (fx->peers->pdata[1], mid_of (fx, 1, 0, "video"));
+  wait_for (fx, key_requests_reached, &k, "p-1's keyframe request to reach p-0's encoder");
+  lmr_room_keyframe_counts (fx->room, "p-0", &passed, &dropped);
+  g_assert_cmpuint (passed, >=, 1);
+}
+
 static gboolean
 peer_connected (Fixture *fx, gconstpointer data)
 {
@@ -536,6 +596,7 @@ test_recording_closed_at_end (Fixture *fx, gconstpointer data)
   g_assert_true (lmr_room_set_recording (fx->room, TRUE, &error));
   join (fx, 0, 2);
   wait_all_flows (fx, 2, 50);
+  fx->closing = TRUE;
   lmr_room_close (fx->room);
   wait_for (fx, room_closed, NULL, "the room to close");
   g_assert_cmpuint (fx->recordings->len, ==, 2);
@@ -548,6 +609,7 @@ test_no_consent_no_file (Fixture *fx, gconstpointer data)
 {
   join (fx, 0, 2);
   wait_all_flows (fx, 2, MIN_FRAMES);
+  fx->closing = TRUE;
   lmr_room_close (fx->room);
   wait_for (fx, room_closed, NULL, "the room to close");
   g_assert_cmpuint (fx->recordings->len, ==, 0);
@@ -563,6 +625,47 @@ test_no_record_dir (Fixture *fx, gconstpointer data)
   open_room (fx, NULL);
   g_assert_false (lmr_room_set_recording (fx->room, TRUE, &error));
   g_assert_error (error, LMR_ERROR, LMR_ERROR_FAILED);
+}
+
+static gboolean
+gathered (Fixture *fx, gconstpointer data)
+{
+  guint ends = 0;
+
+  for (guint i = 0; i < fx->candidates->len; i++)
+    if (((char *) fx->candidates->pdata[i])[0] == '\0')
+      ends++;
+  return ends >= GPOINTER_TO_UINT (data);
+}
+
+static void
+test_ports_and_address (Fixture *fx, gconstpointer data)
+{
+  LmrMediaConfig media = LMR_MEDIA_CONFIG_INIT;
+  guint hosts = 0;
+
+  media.min_port = 47100 + g_test_rand_int_range (0, 100) * 10;
+  media.max_port = media.min_port + 9;
+  media.public_address = (char *) "198.51.100.7";
+  lmr_room_free (fx->room);
+  open_room_with (fx, NULL, &media);
+  join (fx, 0, 2);
+  wait_for (fx, gathered, GUINT_TO_POINTER (2), "both legs to gather");
+  for (guint i = 0; i < fx->candidates->len; i++) {
+    g_auto (GStrv) fields = g_strsplit (fx->candidates->pdata[i], " ", -1);
+    guint64 port;
+
+    if (g_strv_length (fields) < 8)
+      continue;
+    g_assert_true (g_ascii_string_to_unsigned (fields[5], 10, 0, 65535, &port, NULL));
+    g_assert_cmpuint (port, >=, media.min_port);
+    g_assert_cmpuint (port, <=, media.max_port);
+    if (g_str_equal (fields[7], "host") && strchr (fields[4], ':') == NULL) {
+      g_assert_cmpstr (fields[4], ==, "198.51.100.7");
+      hosts++;
+    }
+  }
+  g_assert_cmpuint (hosts, >=, 2);
 }
 
 static void
@@ -598,11 +701,13 @@ main (int argc, char **argv)
 
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/relay/room/two-party", test_two_party);
+  ADD ("/relay/room/keyframe-request", test_keyframe_request);
   ADD ("/relay/room/three-party-late-join", test_three_party_late_join);
   ADD ("/relay/room/recording", test_recording);
   ADD ("/relay/room/recording-closed-at-end", test_recording_closed_at_end);
   ADD ("/relay/room/no-consent-no-file", test_no_consent_no_file);
   ADD ("/relay/room/no-record-dir", test_no_record_dir);
   ADD ("/relay/room/limits", test_limits);
+  ADD ("/relay/room/ports-and-address", test_ports_and_address);
   return g_test_run ();
 }

@@ -4,11 +4,13 @@
  * and from its command line, and how it names files and adds figures. */
 #include <glib/gstdio.h>
 #include <gst/gst.h>
+#include <gst/video/video.h>
 #include <gst/webrtc/webrtc.h>
 #include <string.h>
 
 #include "lmr-candidate.h"
 #include "lmr-error.h"
+#include "lmr-keyframe.h"
 #include "lmr-options.h"
 #include "lmr-recorder.h"
 #include "lmr-sdp.h"
@@ -225,11 +227,67 @@ test_recording_file (void)
   g_rmdir (dir);
 }
 
+/* ---- Keyframe requests ---- */
+
+static GstPadProbeReturn
+on_upstream_key_unit (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  guint *count = user_data;
+
+  if (gst_video_event_is_force_key_unit (event)) {
+    (*count)++;
+    /* What the sender's leg gets names no SSRC of the receiver's leg. */
+    g_assert_false (gst_structure_has_field (gst_event_get_structure (event), "ssrc"));
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+test_keyframe_limiter (void)
+{
+  GstElement *src = gst_element_factory_make ("fakesrc", NULL);
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  g_autoptr (GstPad) src_pad = gst_element_get_static_pad (src, "src");
+  g_autoptr (GstPad) sink_pad = gst_element_get_static_pad (sink, "sink");
+  LmrKeyframeLimiter *limiter;
+  guint arrived = 0, passed, dropped;
+
+  g_assert_cmpint (gst_pad_link (src_pad, sink_pad), ==, GST_PAD_LINK_OK);
+  gst_pad_set_active (src_pad, TRUE);
+  gst_pad_set_active (sink_pad, TRUE);
+  gst_pad_add_probe (src_pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, on_upstream_key_unit, &arrived, NULL);
+  limiter = lmr_keyframe_limiter_new (sink_pad, 60000, "test");
+
+  /* Five receivers ask at once, the way a leg's rtpsession does (with
+   * the SSRC it forwards under): one request goes on. */
+  for (guint i = 0; i < 5; i++) {
+    GstEvent *event = gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE, 0);
+
+    gst_structure_set (gst_event_writable_structure (event), "ssrc", G_TYPE_UINT, 1234 + i, NULL);
+    /* The first one goes to fakesrc, which does nothing with it. */
+    gst_pad_push_event (sink_pad, event);
+  }
+  lmr_keyframe_limiter_request (limiter);
+  lmr_keyframe_limiter_counts (limiter, &passed, &dropped);
+  g_assert_cmpuint (arrived, ==, 1);
+  g_assert_cmpuint (passed, ==, 1);
+  g_assert_cmpuint (dropped, ==, 5);
+  /* Other upstream events are left alone. */
+  gst_pad_push_event (sink_pad, gst_event_new_reconfigure ());
+  g_assert_cmpuint (arrived, ==, 1);
+  lmr_keyframe_limiter_free (limiter);
+  gst_pad_set_active (src_pad, FALSE);
+  gst_pad_set_active (sink_pad, FALSE);
+  gst_object_unref (src);
+  gst_object_unref (sink);
+}
+
 /* ---- Options ---- */
 
 typedef struct {
   const char *name;
-  const char *const argv[8];
+  const char *const argv[12];
   gboolean valid;
 } OptionCase;
 
@@ -266,7 +324,6 @@ test_options (gconstpointer data)
   g_ptr_array_add (args, NULL);
   argc = args->len - 1;
   argv = (char **) args->pdata;
-  g_unsetenv ("LASTMILE_TOKEN");
   lmr_options_init (&options);
   ok = lmr_options_parse (&options, &argc, &argv, &error);
   g_assert_cmpint (ok, ==, c->valid);
@@ -328,6 +385,8 @@ test_options_config_file (void)
 int
 main (int argc, char **argv)
 {
+  /* Before any thread exists: --token must come from the command line. */
+  g_unsetenv ("LASTMILE_TOKEN");
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
 
@@ -346,6 +405,7 @@ main (int argc, char **argv)
   g_test_add_func ("/relay/stats/rates", test_stats_rates);
   g_test_add_func ("/relay/stats/parse", test_stats_parse);
   g_test_add_func ("/relay/recorder/file", test_recording_file);
+  g_test_add_func ("/relay/keyframe/limiter", test_keyframe_limiter);
   for (guint i = 0; i < G_N_ELEMENTS (option_cases); i++) {
     g_autofree char *path = g_strdup_printf ("/relay/options/%s", option_cases[i].name);
 
