@@ -283,9 +283,13 @@ handle_consult_end (LmsHub *hub, LmsConn *conn, LmMessage *msg, GError **error)
 
   if (!c)
     return FALSE;
-  status = c->status == LMS_STATUS_WAITING
-           ? LMS_STATUS_CANCELLED
-           : lms_status_for_end_reason (lm_message_get_string (msg, "reason"));
+  /* A relay ends a consultation only when it cannot carry it. */
+  if (conn->session == c->relay)
+    status = LMS_STATUS_FAILED;
+  else if (c->status == LMS_STATUS_WAITING)
+    status = LMS_STATUS_CANCELLED;
+  else
+    status = lms_status_for_end_reason (lm_message_get_string (msg, "reason"));
   return lms_consultation_end (hub, c, status, lm_message_get_string (msg, "reason"),
                                conn->session, msg->id, error);
 }
