@@ -3,8 +3,9 @@
 """JSON and HTTP for test-nat.sh, with nothing but python3 (which meson needs
 anyway), so the lab does not depend on jq or curl.
 
-  labjson.py field FILE KEY       print a top-level member of the object in
-                                  FILE ("-": stdin); nothing for null/missing
+  labjson.py field FILE KEY       print a member of the object in FILE ("-":
+                                  stdin); nothing for null/missing. KEY may be
+                                  a path, "quality/relay:NAME/samples"
   labjson.py get URL              GET URL with "Authorization: Bearer $LAB_TOKEN"
                                   (not an argument: it would show in ps), print
                                   the body; exit 1 on any error
@@ -28,7 +29,9 @@ def load(path):
 
 def field(path, key):
     try:
-        value = load(path).get(key)
+        value = load(path)
+        for part in key.split("/"):
+            value = value.get(part) if value is not None else None
     except (OSError, ValueError, AttributeError):
         return 1
     if value is None:

@@ -2,14 +2,17 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 The lastmile developers
 #
-# test-nat.sh cone|symmetric: one consultation between a clinic and a doctor,
-# each behind its own NAT router, through the real signaling server, coturn
-# and two lastmile-client processes. Prints TAP. Needs root (CI runs the lab
-# suite as root); see docs/nat-lab.md.
+# test-nat.sh cone|symmetric|symmetric-relay: one consultation between a
+# clinic and a doctor, each behind its own NAT router, through the real
+# signaling server, coturn (cone, symmetric) or lastmile-relay
+# (symmetric-relay, no STUN or TURN at all) and two lastmile-client
+# processes. Prints TAP. Needs root (CI runs the lab suite as root); see
+# docs/nat-lab.md.
 #
-# Environment: LASTMILE_SIGNALING, LASTMILE_CLIENT (paths to the binaries),
-# TURNSERVER (default /usr/bin/turnserver), LAB_DURATION (seconds of media,
-# default 10), NETLAB_KEEP=1 to keep the logs and reports.
+# Environment: LASTMILE_SIGNALING, LASTMILE_CLIENT, LASTMILE_RELAY (paths to
+# the binaries; the relay only for symmetric-relay), TURNSERVER (default
+# /usr/bin/turnserver), LAB_DURATION (seconds of media, default 10),
+# NETLAB_KEEP=1 to keep the logs and reports.
 
 set -u
 
@@ -17,6 +20,7 @@ CASE=${1:-}
 HERE=$(dirname "$(readlink -f "$0")")
 SIGNALING=${LASTMILE_SIGNALING:-}
 CLIENT=${LASTMILE_CLIENT:-}
+RELAY=${LASTMILE_RELAY:-}
 TURNSERVER=${TURNSERVER:-/usr/bin/turnserver}
 DURATION=${LAB_DURATION:-10}
 # A client that has not finished this long after its media should have
@@ -27,11 +31,18 @@ TURN_SECRET=lab-secret-$RANDOM$RANDOM
 TURN_REALM=lastmile.test
 RELAY_MIN_PORT=49152
 RELAY_MAX_PORT=49999
+# symmetric-relay: the routers are symmetric NATs; the media goes through
+# lastmile-relay, which takes its ICE ports from this range.
+NAT_MODE=${CASE%-relay}
+LMR_MIN_PORT=50000
+LMR_MAX_PORT=50999
+LMR_NAME=lab-relay
 # The share of the frames sent that must arrive: the first frames can be
 # sent before the path is up, and a busy CI machine drops a few more.
 MIN_RECEIVED_PCT=50
 
 PLAN=17
+[[ $CASE == symmetric-relay ]] && PLAN=18
 tap_n=0
 tap_failures=0
 
@@ -86,15 +97,17 @@ echo "1..$PLAN"
 preflight ()
 {
   local missing=() tool
-  if [[ $CASE != cone && $CASE != symmetric ]]; then
-    DETAIL="usage: test-nat.sh cone|symmetric"
-    return 1
-  fi
+  local tools=(ip nft conntrack timeout python3)
+  case $CASE in
+    cone|symmetric) tools+=("$TURNSERVER") ;;
+    symmetric-relay) ;;
+    *) DETAIL="usage: test-nat.sh cone|symmetric|symmetric-relay"; return 1 ;;
+  esac
   if [[ $(id -u) != 0 ]]; then
     DETAIL="not root: the NAT lab needs root for namespaces and nftables; CI runs the 'lab' suite as root"
     return 1
   fi
-  for tool in ip nft conntrack timeout python3 "$TURNSERVER"; do
+  for tool in "${tools[@]}"; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
   done
   if ((${#missing[@]})); then
@@ -105,6 +118,11 @@ preflight ()
   if [[ ! -x $SIGNALING || ! -x $CLIENT ]]; then
     DETAIL="LASTMILE_SIGNALING='$SIGNALING' and LASTMILE_CLIENT='$CLIENT' must be the built binaries"
     diag "meson test sets both; by hand, point them at BUILD/signaling/lastmile-signaling and BUILD/client/lastmile-client"
+    return 1
+  fi
+  if [[ $CASE == symmetric-relay && ! -x $RELAY ]]; then
+    DETAIL="LASTMILE_RELAY='$RELAY' must be the built lastmile-relay"
+    diag "meson test sets it; by hand, point it at BUILD/relay/lastmile-relay"
     return 1
   fi
   DETAIL="$CASE NATs"
@@ -118,10 +136,10 @@ netlab_cleanup_stale
 # --- 2-3. the lab itself ---
 
 # netlab_setup must run in this shell (it sets variables and the trap).
-if netlab_setup "$CASE" 2>&1; then
-  tap_result 0 "lab: namespaces, veth pairs and $CASE NAT routers up ($NETLAB_ID)"
+if netlab_setup "$NAT_MODE" 2>&1; then
+  tap_result 0 "lab: namespaces, veth pairs and $NAT_MODE NAT routers up ($NETLAB_ID)"
 else
-  tap_result 1 "lab: namespaces, veth pairs and $CASE NAT routers up"
+  tap_result 1 "lab: namespaces, veth pairs and $NAT_MODE NAT routers up"
   bail "could not build the lab"
 fi
 
@@ -136,14 +154,14 @@ nat_mapping ()
   p1=${m1##*:}; p2=${m2##*:}
   DETAIL="clinic :$local_port -> $m1, $m2"
   [[ ${m1%:*} == "$NETLAB_NAT1_WAN" && ${m2%:*} == "$NETLAB_NAT1_WAN" ]] || return 1
-  if [[ $CASE == cone ]]; then
+  if [[ $NAT_MODE == cone ]]; then
     [[ $p1 == "$p2" ]]
   else
     [[ $p1 != "$p2" ]]
   fi
 }
 
-if [[ $CASE == cone ]]; then
+if [[ $NAT_MODE == cone ]]; then
   check "lab: clinic's router keeps one port for every destination (cone)" nat_mapping
 else
   check "lab: clinic's router picks a new port per destination (symmetric)" nat_mapping
@@ -171,9 +189,33 @@ table ip lastmile_lab {
 EOF
 }
 
+# symmetric-relay: the same for lastmile-relay's ICE ports, and a second
+# counter for every other UDP packet to or from pub's address (STUN, TURN,
+# anything): with no STUN or TURN server given to anybody, it stays at 0.
+lmr_accounting ()
+{
+  netlab_exec pub nft -f - <<EOF
+table ip lastmile_lab {
+  counter relayed { }
+  counter other_udp { }
+  chain input {
+    type filter hook input priority filter; policy accept;
+    ip daddr $NETLAB_PUB_IP udp dport $LMR_MIN_PORT-$LMR_MAX_PORT counter name relayed
+    ip daddr $NETLAB_PUB_IP udp dport != $LMR_MIN_PORT-$LMR_MAX_PORT counter name other_udp
+  }
+  chain output {
+    type filter hook output priority filter; policy accept;
+    ip saddr $NETLAB_PUB_IP udp sport $LMR_MIN_PORT-$LMR_MAX_PORT counter name relayed
+    ip saddr $NETLAB_PUB_IP udp sport != $LMR_MIN_PORT-$LMR_MAX_PORT counter name other_udp
+  }
+}
+EOF
+}
+
+# relayed_bytes [COUNTER]: bytes counted so far (default: relayed).
 relayed_bytes ()
 {
-  netlab_exec pub nft list counter ip lastmile_lab relayed \
+  netlab_exec pub nft list counter ip lastmile_lab "${1:-relayed}" \
     | sed -n 's/.*packets [0-9]* bytes \([0-9]*\).*/\1/p'
 }
 
@@ -194,7 +236,9 @@ start_turn ()
   DETAIL="$NETLAB_PUB_IP:3478"
 }
 
-check "coturn listening in pub" start_turn || bail "coturn did not start"
+if [[ $CASE != symmetric-relay ]]; then
+  check "coturn listening in pub" start_turn || bail "coturn did not start"
+fi
 
 DB=$NETLAB_DIR/lastmile.db
 account ()
@@ -204,17 +248,25 @@ account ()
 
 start_signaling ()
 {
+  local media_args=()
   CLINIC_TOKEN=$(account clinic lab-clinic) && DOCTOR_TOKEN=$(account doctor lab-doctor) \
     && ADMIN_TOKEN=$(account admin lab-admin)
-  if [[ -z ${CLINIC_TOKEN:-} || -z ${DOCTOR_TOKEN:-} || -z ${ADMIN_TOKEN:-} ]]; then
+  RELAY_TOKEN=-
+  [[ $CASE == symmetric-relay ]] && RELAY_TOKEN=$(account relay "$LMR_NAME")
+  if [[ -z ${CLINIC_TOKEN:-} || -z ${DOCTOR_TOKEN:-} || -z ${ADMIN_TOKEN:-} || -z ${RELAY_TOKEN:-} ]]; then
     diag "account add failed"
     show_log "$NETLAB_DIR/accounts.err"
     return 1
   fi
+  if [[ $CASE == symmetric-relay ]]; then
+    # Every consultation through the relay, and no ICE server for anybody.
+    media_args=(--media-policy relay)
+  else
+    media_args=(--media-policy direct --stun-uri "stun:$NETLAB_PUB_IP:3478"
+                --turn-uri "turn:$NETLAB_PUB_IP:3478" --turn-secret "$TURN_SECRET")
+  fi
   netlab_spawn signaling $((CLIENT_TIMEOUT + 60)) pub "$SIGNALING" --db "$DB" \
-    --address "$NETLAB_PUB_IP" --port "$SIGNALING_PORT" \
-    --stun-uri "stun:$NETLAB_PUB_IP:3478" --turn-uri "turn:$NETLAB_PUB_IP:3478" \
-    --turn-secret "$TURN_SECRET" || return 1
+    --address "$NETLAB_PUB_IP" --port "$SIGNALING_PORT" "${media_args[@]}" || return 1
   if ! netlab_wait_for signaling 'listening on http://' 10; then
     show_log "$(netlab_err signaling)"
     return 1
@@ -224,6 +276,26 @@ start_signaling ()
 }
 
 check "signaling server listening in pub" start_signaling || bail "the signaling server did not start"
+
+# symmetric-relay: lastmile-relay in pub, on pub's address itself (no
+# --public-address needed), registered with the server.
+start_relay ()
+{
+  lmr_accounting || return 1
+  LASTMILE_TOKEN=$RELAY_TOKEN GST_DEBUG='lmr*:4' \
+    netlab_spawn relay $((CLIENT_TIMEOUT + 60)) pub "$RELAY" --server "$SERVER_URL" \
+    --port-range "$LMR_MIN_PORT-$LMR_MAX_PORT" --stats-interval 2 || return 1
+  if ! netlab_wait_for relay 'registered: up to' 15; then
+    show_log "$(netlab_err relay)"
+    show_log "$(netlab_err signaling)" 10
+    return 1
+  fi
+  DETAIL="$LMR_NAME, ICE ports $LMR_MIN_PORT-$LMR_MAX_PORT"
+}
+
+if [[ $CASE == symmetric-relay ]]; then
+  check "lastmile-relay registered with the server (in pub)" start_relay || bail "the relay did not register"
+fi
 
 admin_get ()
 {
@@ -285,6 +357,8 @@ conntrack_direct ()
 }
 DIRECT_FLOWS=$(conntrack_direct)
 RELAYED_BYTES=$(relayed_bytes)
+OTHER_UDP_BYTES=
+[[ $CASE == symmetric-relay ]] && OTHER_UDP_BYTES=$(relayed_bytes other_udp)
 
 # --- 9-13. what the reports say ---
 
@@ -357,25 +431,25 @@ candidate_types ()
       *) return 1 ;;
     esac
   done
-  if [[ $CASE == cone ]]; then
-    ((relay == 0))
-  else
+  if [[ $CASE == symmetric ]]; then
     ((relay == 1))
+  else
+    ((relay == 0))
   fi
 }
 
-if [[ $CASE == cone ]]; then
-  check "candidate pair without TURN (host, srflx or prflx on both sides)" candidate_types
-else
-  check "candidate pair through TURN (relay on at least one side)" candidate_types
-fi
+case $CASE in
+  cone) check "candidate pair without TURN (host, srflx or prflx on both sides)" candidate_types ;;
+  symmetric) check "candidate pair through TURN (relay on at least one side)" candidate_types ;;
+  symmetric-relay) check "candidate pairs to lastmile-relay without TURN (no relay candidate)" candidate_types ;;
+esac
 
 direct_path ()
 {
   local assured
   assured=$(grep -c ASSURED <<<"$DIRECT_FLOWS")
   DETAIL="$assured two-way flow(s) clinic -> $NETLAB_NAT2_WAN in nat1's conntrack"
-  if [[ $CASE == cone ]]; then
+  if [[ $NAT_MODE == cone ]]; then
     ((assured > 0))
   else
     ((assured == 0))
@@ -417,11 +491,27 @@ coturn_relayed ()
   fi
 }
 
-if [[ $CASE == cone ]]; then
-  check "coturn relayed no media" coturn_relayed
-else
-  check "coturn relayed the media with the signaling server's credentials" coturn_relayed
-fi
+# symmetric-relay: every media byte went through the relay's ports, both
+# legs: in from each client and out to the other, so about twice what the
+# clients received; and no other UDP reached pub's address (no STUN, no
+# TURN, no port outside the relay's range).
+lmr_relayed ()
+{
+  local media
+  media=$(media_bytes)
+  DETAIL="relay ports $LMR_MIN_PORT-$LMR_MAX_PORT: ${RELAYED_BYTES:-?} bytes in+out, the clients received $media; other UDP to/from pub: ${OTHER_UDP_BYTES:-?} bytes"
+  [[ -n $RELAYED_BYTES && -n $OTHER_UDP_BYTES ]] || return 1
+  ((OTHER_UDP_BYTES == 0)) || { diag "UDP outside the relay's ports: STUN or TURN was used"; return 1; }
+  # As for coturn, the counter sees SRTP, ICE and IP overhead that the
+  # clients' RTP byte counts leave out: 2 x 80%.
+  ((media > 0 && RELAYED_BYTES * 10 >= media * 16))
+}
+
+case $CASE in
+  cone) check "coturn relayed no media" coturn_relayed ;;
+  symmetric) check "coturn relayed the media with the signaling server's credentials" coturn_relayed ;;
+  symmetric-relay) check "lastmile-relay forwarded the media, no STUN or TURN traffic" lmr_relayed ;;
+esac
 
 # --- 17. the server's record ---
 
@@ -446,16 +536,57 @@ consultation_completed ()
     diag "record: $(head -c 2000 <<<"$record")"
     return 1
   fi
-  [[ $(json field - clinic <<<"$record") == lab-clinic && $(json field - doctor <<<"$record") == lab-doctor ]]
+  RECORD=$record
+  [[ $(json field - clinic <<<"$record") == lab-clinic && $(json field - doctor <<<"$record") == lab-doctor ]] \
+    || return 1
+  if [[ $CASE == symmetric-relay ]]; then
+    local mode relay
+    mode=$(json field - media_mode <<<"$record")
+    relay=$(json field - relay <<<"$record")
+    DETAIL+=", media_mode=${mode:-null}, relay=${relay:-null}"
+    [[ $mode == relay && $relay == "$LMR_NAME" ]] || { diag "record: $(head -c 2000 <<<"$record")"; return 1; }
+  fi
 }
 
-check "admin API: consultation completed" consultation_completed
+RECORD=
+if [[ $CASE == symmetric-relay ]]; then
+  check "admin API: consultation completed through $LMR_NAME" consultation_completed
+else
+  check "admin API: consultation completed" consultation_completed
+fi
+
+# --- 18 (symmetric-relay). the relay's per-leg figures in the record ---
+
+# quality["relay:NAME"] for both members: samples from the relay's stats,
+# and the relay's side of each leg's candidate pair (the remote end is the
+# member's NAT mapping, learnt from its checks: prflx; never relay).
+relay_legs ()
+{
+  local member samples local_type remote_type out=() status=0
+  [[ -n $RECORD ]] || { DETAIL="no record"; return 1; }
+  for member in lab-clinic lab-doctor; do
+    samples=$(json field - "quality/relay:$member/samples" <<<"$RECORD" 2>/dev/null)
+    local_type=$(json field - "quality/relay:$member/local_candidate_type" <<<"$RECORD" 2>/dev/null)
+    remote_type=$(json field - "quality/relay:$member/remote_candidate_type" <<<"$RECORD" 2>/dev/null)
+    out+=("relay:$member ${samples:-0} samples, ${local_type:-?}/${remote_type:-?}")
+    [[ -n $samples ]] && ((samples > 0)) || status=1
+    [[ $local_type == relay || $remote_type == relay ]] && status=1
+  done
+  DETAIL="${out[0]}; ${out[1]}"
+  ((status == 0)) || diag "quality: $(json field - quality <<<"$RECORD" 2>/dev/null | head -c 2000)"
+  return "$status"
+}
+
+if [[ $CASE == symmetric-relay ]]; then
+  check "admin API: per-leg relay:NAME figures for both members" relay_legs
+fi
 
 if ((tap_failures > 0)); then
   for tag in clinic doctor; do
     [[ -s $NETLAB_DIR/$tag.json ]] && { diag "--- $tag.json:"; sed 's/^/#   /' "$NETLAB_DIR/$tag.json"; }
   done
   show_log "$(netlab_err signaling)" 15
+  [[ $CASE == symmetric-relay ]] && show_log "$(netlab_err relay)" 25
 fi
 ((tap_n == PLAN)) || diag "internal: planned $PLAN checks, ran $tap_n"
 exit $((tap_failures > 0))
