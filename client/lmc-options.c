@@ -7,6 +7,7 @@
 
 #include "lm-config.h"
 #include "lmc-error.h"
+#include "lm-url.h"
 
 #define DEFAULT_SPECIALTY "general"
 #define DEFAULT_URGENCY "routine"
@@ -89,39 +90,12 @@ lmc_options_normalize_url (const char  *url,
                            gboolean    *tls,
                            GError     **error)
 {
-  g_autoptr (GUri) uri = NULL;
   g_autoptr (GError) local_error = NULL;
-  const char *scheme, *path;
-  const char *http_scheme;
+  char *normal = lm_url_normalize_server (url, tls, &local_error);
 
-  uri = g_uri_parse (url ? url : "", G_URI_FLAGS_NONE, &local_error);
-  if (uri == NULL) {
-    bad (error, "--server: \"%s\" is not a URL (%s)", url ? url : "", local_error->message);
-    return NULL;
-  }
-  scheme = g_uri_get_scheme (uri);
-  if (g_str_equal (scheme, "ws") || g_str_equal (scheme, "http"))
-    http_scheme = "http";
-  else if (g_str_equal (scheme, "wss") || g_str_equal (scheme, "https"))
-    http_scheme = "https";
-  else {
-    bad (error, "--server: scheme \"%s\" is not ws, wss, http or https", scheme);
-    return NULL;
-  }
-  if (g_uri_get_host (uri) == NULL || g_uri_get_host (uri)[0] == '\0') {
-    bad (error, "--server: \"%s\" has no host", url);
-    return NULL;
-  }
-  if (g_uri_get_userinfo (uri) != NULL) {
-    bad (error, "--server: put the token in --token, not in the URL");
-    return NULL;
-  }
-  path = g_uri_get_path (uri);
-  if (path[0] == '\0' || g_str_equal (path, "/"))
-    path = "/ws";
-  *tls = g_str_equal (http_scheme, "https");
-  return g_uri_join (G_URI_FLAGS_NONE, http_scheme, NULL, g_uri_get_host (uri),
-                     g_uri_get_port (uri), path, g_uri_get_query (uri), NULL);
+  if (normal == NULL)
+    bad (error, "%s", local_error->message);
+  return normal;
 }
 
 gboolean

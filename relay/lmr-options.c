@@ -8,6 +8,7 @@
 
 #include "lm-config.h"
 #include "lmr-error.h"
+#include "lm-url.h"
 
 #define MAX_PARTICIPANTS 4
 
@@ -84,37 +85,12 @@ char *
 lmr_options_normalize_url (const char  *url,
                            GError     **error)
 {
-  g_autoptr (GUri) uri = NULL;
   g_autoptr (GError) local_error = NULL;
-  const char *scheme, *path, *http_scheme;
+  char *normal = lm_url_normalize_server (url, NULL, &local_error);
 
-  uri = g_uri_parse (url ? url : "", G_URI_FLAGS_NONE, &local_error);
-  if (uri == NULL) {
-    bad (error, "--server: \"%s\" is not a URL (%s)", url ? url : "", local_error->message);
-    return NULL;
-  }
-  scheme = g_uri_get_scheme (uri);
-  if (g_str_equal (scheme, "ws") || g_str_equal (scheme, "http"))
-    http_scheme = "http";
-  else if (g_str_equal (scheme, "wss") || g_str_equal (scheme, "https"))
-    http_scheme = "https";
-  else {
-    bad (error, "--server: scheme \"%s\" is not ws, wss, http or https", scheme);
-    return NULL;
-  }
-  if (g_uri_get_host (uri) == NULL || g_uri_get_host (uri)[0] == '\0') {
-    bad (error, "--server: \"%s\" has no host", url);
-    return NULL;
-  }
-  if (g_uri_get_userinfo (uri) != NULL) {
-    bad (error, "--server: put the token in --token, not in the URL");
-    return NULL;
-  }
-  path = g_uri_get_path (uri);
-  if (path[0] == '\0' || g_str_equal (path, "/"))
-    path = "/ws";
-  return g_uri_join (G_URI_FLAGS_NONE, http_scheme, NULL, g_uri_get_host (uri),
-                     g_uri_get_port (uri), path, g_uri_get_query (uri), NULL);
+  if (normal == NULL)
+    bad (error, "%s", local_error->message);
+  return normal;
 }
 
 gboolean
